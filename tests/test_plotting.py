@@ -1,0 +1,47 @@
+import numpy as np
+import pytest
+
+import utils
+from utils.errors import ArgumentError
+
+
+def test_plot_history_draws_one_panel_per_metric_with_validation():
+    history = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "accuracy": [0.5, 0.8], "val_accuracy": [0.4, 0.7]}
+    fig = utils.plot_history(history)
+    assert len(fig.axes) == 2
+    assert [len(ax.lines) for ax in fig.axes] == [2, 2]
+
+
+def test_plot_history_accepts_a_keras_history_object():
+    class History:
+        history = {"loss": [3.0, 2.0, 1.0]}
+
+    fig = utils.plot_history(History())
+    assert len(fig.axes[0].lines[0].get_xdata()) == 3
+
+
+def test_plot_history_names_missing_metrics():
+    with pytest.raises(ArgumentError, match="no \\['auc'\\]"):
+        utils.plot_history({"loss": [1.0]}, metrics=["auc"])
+    with pytest.raises(ArgumentError, match="History"):
+        utils.plot_history([1, 2])
+
+
+def test_image_grid_marks_wrong_predictions_in_red():
+    images = np.zeros((3, 8, 8), np.uint8)
+    fig = utils.plot_image_grid(images, labels=[1, 2, 3], predictions=[1, 0, 3], ncols=3)
+    colors = [ax.title.get_color() for ax in fig.axes]
+    assert colors == ["black", "red", "black"]
+    assert fig.axes[1].get_title() == "2 → 0"
+
+
+def test_image_grid_rejects_mismatched_lengths():
+    with pytest.raises(ArgumentError):
+        utils.plot_image_grid(np.zeros((2, 8, 8)), labels=[1])
+
+
+def test_confusion_matrix_counts():
+    matrix = utils.confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 2, 0], n_classes=3)
+    assert matrix.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+    fig = utils.plot_confusion_matrix([0, 1], [1, 1], class_names=["a", "b"], normalize=True)
+    assert [t.get_text() for t in fig.axes[0].texts] == ["0.00", "1.00", "0.00", "1.00"]

@@ -1,0 +1,59 @@
+"""Errors the course raises on purpose, and a way to show them as one line.
+
+A learner who hits a missing dataset or a typo in ``COURSE_MODE`` should read one sentence that says what
+is wrong and how to fix it, not a traceback from deep inside Keras.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+class CourseError(Exception):
+    """An expected problem with the learner's setup; its message says what is wrong and how to fix it."""
+
+
+class ModeError(CourseError, ValueError):
+    """``COURSE_MODE`` holds a value the course does not know."""
+
+
+class DatasetError(CourseError):
+    """A dataset is missing, corrupted, or cannot be downloaded."""
+
+
+class ArgumentError(CourseError, ValueError):
+    """A utils function was called with an argument it cannot use."""
+
+
+def _one_line(shell, etype, value, tb, tb_offset=None):
+    # IPython's hook for exceptions registered with set_custom_exc: print one line, keep the error status.
+    text = f"{etype.__name__}: {value}"
+    print(text, file=sys.stderr)
+    return [text]
+
+
+def show_course_errors_as_one_line() -> bool:
+    """In IPython/Jupyter, display :class:`CourseError` as a single line instead of a traceback.
+
+    The cell still fails (so nbval and "Run All" stop there); only the display is shortened.
+    Returns True when a running IPython shell was found.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    shell.set_custom_exc((CourseError,), _one_line)
+    return True
+
+
+def main_with_one_line_errors(main) -> None:
+    """Run a command-line entry point; a :class:`CourseError` exits 1 with its one-line message."""
+    try:
+        code = main()
+    except CourseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    raise SystemExit(code or 0)

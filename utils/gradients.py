@@ -1,0 +1,55 @@
+"""Numerical gradients, for checking derivations and backward passes against the definition.
+
+Central differences: :math:`\\partial f/\\partial\\theta_i \\approx (f(\\theta + h e_i) - f(\\theta - h e_i)) / 2h`,
+with an error of order :math:`h^2`. In float64 with ``h = 1e-6`` the relative error against a correct
+analytic gradient is typically below ``1e-8``; a wrong derivation gives errors near 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from .errors import ArgumentError
+
+
+def numerical_gradient(f: Callable[[], float], param: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """The central-difference gradient of ``f()`` with respect to ``param``, which is perturbed in place.
+
+    ``f`` takes no arguments and reads ``param`` itself (e.g. a closure over a weights dict); every entry
+    is restored after it is perturbed.
+    """
+    if not isinstance(param, np.ndarray) or param.dtype != np.float64:
+        raise ArgumentError("numerical_gradient needs a float64 NumPy array (float32 rounding swamps the "
+                            f"difference quotient), got {getattr(param, 'dtype', type(param).__name__)}")
+    grad = np.zeros_like(param)
+    flat, gflat = param.reshape(-1), grad.reshape(-1)
+    for i in range(flat.size):
+        old = flat[i]
+        flat[i] = old + h
+        up = f()
+        flat[i] = old - h
+        down = f()
+        flat[i] = old
+        gflat[i] = (up - down) / (2 * h)
+    return grad
+
+
+def relative_error(a, b) -> float:
+    """``‖a − b‖ / max(‖a‖ + ‖b‖, tiny)``: 0 for equal arrays, about 1 for unrelated ones."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.shape != b.shape:
+        raise ArgumentError(f"cannot compare gradients of shapes {a.shape} and {b.shape}")
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-300))
+
+
+def gradient_check(loss: Callable[[], float], params: Mapping[str, np.ndarray],
+                   analytic: Mapping[str, np.ndarray], h: float = 1e-6) -> dict[str, float]:
+    """Relative error between ``analytic[name]`` and the numerical gradient of ``loss()`` for every parameter.
+
+    ``loss`` reads the arrays in ``params`` (perturbed in place and restored). Returns ``{name: error}``.
+    """
+    if set(params) != set(analytic):
+        raise ArgumentError(f"params {sorted(params)} and analytic gradients {sorted(analytic)} differ")
+    return {name: relative_error(analytic[name], numerical_gradient(loss, params[name], h)) for name in params}

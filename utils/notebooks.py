@@ -1,0 +1,70 @@
+"""Execute chapter notebooks outside JupyterLab: ``make reproduce`` and the exercise tests use this.
+
+``make reproduce`` re-runs every chapter in full mode and saves it with its outputs (the course's output
+policy: chapters are committed with the outputs of a full-mode run). Volatile metadata (timestamps, widget
+state) is dropped so that a re-run changes only what the notebook really computed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import nbformat
+
+from .errors import main_with_one_line_errors
+
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def normalize(nb):
+    """Drop what changes on every run without meaning anything: timings, widget state, kernel details."""
+    for cell in nb.cells:
+        cell.get("metadata", {}).pop("execution", None)
+    nb.metadata.pop("widgets", None)
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def execute(nb, *, mode: str, cwd: Path, timeout: int = 900, allow_errors: bool = False):
+    """Run ``nb`` in a fresh kernel with ``COURSE_MODE=mode``; returns the executed notebook."""
+    from nbclient import NotebookClient
+
+    previous = os.environ.get("COURSE_MODE")
+    os.environ["COURSE_MODE"] = mode  # the kernel inherits this process's environment
+    try:
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
+                                record_timing=False, resources={"metadata": {"path": str(cwd)}})
+        client.execute()
+    finally:
+        if previous is None:
+            os.environ.pop("COURSE_MODE", None)
+        else:
+            os.environ["COURSE_MODE"] = previous
+    return nb
+
+
+def reproduce(paths: list[Path], mode: str = "full") -> None:
+    """Execute each notebook in ``mode`` and write it back in place with its outputs."""
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        start = time.perf_counter()
+        execute(nb, mode=mode, cwd=path.parent)
+        nbformat.write(normalize(nb), path)
+        print(f"{path}: {mode} mode, {time.perf_counter() - start:.0f} s", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m utils.notebooks", description="Re-run chapters, keep outputs.")
+    parser.add_argument("paths", nargs="+", type=Path)
+    parser.add_argument("--mode", default="full", choices=["full", "smoke"])
+    args = parser.parse_args(argv)
+    reproduce(args.paths, args.mode)
+    return 0
+
+
+if __name__ == "__main__":
+    main_with_one_line_errors(main)

@@ -1,0 +1,113 @@
+"""Plots the chapters share: training curves, labelled image grids and confusion matrices.
+
+Each function draws into a new figure and returns it, so a notebook can show it and a test can inspect it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .errors import ArgumentError
+
+
+def _history_dict(history) -> Mapping[str, Sequence[float]]:
+    values = getattr(history, "history", history)
+    if not isinstance(values, Mapping) or not values:
+        raise ArgumentError("plot_history needs a keras History (model.fit's return value) or a non-empty "
+                            f"dict of metric lists, got {type(history).__name__}")
+    return values
+
+
+def plot_history(history, metrics: Sequence[str] | None = None, title: str | None = None):
+    """One panel per metric, training and validation curves together (``val_`` prefix).
+
+    ``history`` is what ``model.fit`` returns, or a dict such as ``history.history``.
+    """
+    values = _history_dict(history)
+    if metrics is None:
+        metrics = [k for k in values if not k.startswith("val_") and k != "learning_rate"]
+    missing = [m for m in metrics if m not in values]
+    if missing:
+        raise ArgumentError(f"history has no {missing}; it has {sorted(values)}")
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.2), squeeze=False)
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        epochs = np.arange(1, len(values[metric]) + 1)
+        ax.plot(epochs, values[metric], "o-", label="train")
+        if f"val_{metric}" in values:
+            ax.plot(epochs, values[f"val_{metric}"], "s--", label="validation")
+        ax.set(xlabel="epoch", ylabel=metric, title=metric)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_image_grid(images, labels=None, predictions=None, class_names: Sequence[str] | None = None,
+                    ncols: int = 8, title: str | None = None):
+    """Images in a grid, captioned ``label`` or ``label → prediction`` (red where they differ)."""
+    images = np.asarray(images)
+    if images.ndim not in (3, 4) or len(images) == 0:
+        raise ArgumentError(f"plot_image_grid needs a non-empty batch of images (n, h, w[, c]), "
+                            f"got shape {images.shape}")
+    n = len(images)
+    if labels is not None and len(labels) != n or predictions is not None and len(predictions) != n:
+        raise ArgumentError(f"plot_image_grid got {n} images but labels/predictions of another length")
+    name = (lambda i: class_names[int(i)]) if class_names is not None else (lambda i: str(int(i)))
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, min(ncols, n), figsize=(1.4 * min(ncols, n), 1.6 * nrows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        image = images[i]
+        ax.imshow(image.squeeze(), cmap="gray" if image.ndim == 2 or image.shape[-1] == 1 else None)
+        if labels is not None:
+            caption, color = name(np.ravel(labels[i])[0]), "black"
+            if predictions is not None:
+                pred = np.ravel(predictions[i])[0]
+                caption += f" → {name(pred)}"
+                color = "black" if pred == np.ravel(labels[i])[0] else "red"
+            ax.set_title(caption, fontsize=8, color=color)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(y_true, y_pred, n_classes: int | None = None) -> np.ndarray:
+    """Counts ``C[i, j]`` of examples of true class ``i`` predicted as ``j``."""
+    y_true, y_pred = np.ravel(y_true).astype(int), np.ravel(y_pred).astype(int)
+    if len(y_true) != len(y_pred):
+        raise ArgumentError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}")
+    n_classes = n_classes or int(max(y_true.max(initial=0), y_pred.max(initial=0))) + 1
+    matrix = np.zeros((n_classes, n_classes), dtype=int)
+    np.add.at(matrix, (y_true, y_pred), 1)
+    return matrix
+
+
+def plot_confusion_matrix(y_true, y_pred, class_names: Sequence[str] | None = None, normalize: bool = False,
+                          title: str = "Confusion matrix"):
+    """A confusion matrix heat map with the count (or row share) written in each cell."""
+    n = len(class_names) if class_names is not None else None
+    matrix = confusion_matrix(y_true, y_pred, n)
+    shown = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1) if normalize else matrix
+    names = class_names if class_names is not None else [str(i) for i in range(len(matrix))]
+    fig, ax = plt.subplots(figsize=(0.55 * len(names) + 2.5, 0.55 * len(names) + 2))
+    im = ax.imshow(shown, cmap="Blues")
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    ax.set(xticks=range(len(names)), yticks=range(len(names)), xticklabels=names, yticklabels=names,
+           xlabel="predicted", ylabel="true", title=title)
+    plt.setp(ax.get_xticklabels(), rotation=45, ha="right")
+    threshold = shown.max() / 2
+    for i in range(len(names)):
+        for j in range(len(names)):
+            text = f"{shown[i, j]:.2f}" if normalize else str(matrix[i, j])
+            ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                    color="white" if shown[i, j] > threshold else "black")
+    fig.tight_layout()
+    return fig
