@@ -22,7 +22,6 @@ PYTEST_NB := --nbval-lax --nbval-current-env --nbval-cell-timeout=300
 
 export PATH := $(BIN):$(PATH)
 export KERAS_BACKEND ?= tensorflow
-export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
 # A clone with ../shared beside it (the course's CI layout) uses those local dataset copies.
 ifeq ($(origin COURSE_DATA_DIR),undefined)
@@ -60,7 +59,7 @@ test-gpu: $(STAMP)
 	$(MAKE) test-full
 
 data: $(STAMP)
-	python -m utils.datasets download
+	python -m utils.download
 
 student: $(STAMP)
 	python -m utils.exercises chapters student

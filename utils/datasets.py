@@ -146,7 +146,10 @@ def find_local(known: KnownFile) -> Path | None:
 
 def download(known: KnownFile, dataset: str) -> Path:
     """Download ``known`` into the cache with Keras, which verifies the checksum."""
-    import keras
+    from .runmode import quiet_native_stderr
+
+    with quiet_native_stderr():
+        import keras
 
     target = cache_dir() / known.name
     try:
@@ -401,28 +404,3 @@ def download_all(announce: Callable[[str], None] = print) -> int:
                 failures += 1
                 announce(f"{dataset:14s} FAILED: {exc}")
     return failures
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m utils.datasets", description="Course datasets.")
-    parser.add_argument("command", choices=["download", "status"],
-                        help="download: fetch and verify every dataset into the cache; status: where each is")
-    args = parser.parse_args(argv)
-    if args.command == "status":
-        for name, where in dataset_status().items():
-            print(f"{name:14s} {where}")
-        return 0
-    print(f"Downloading into {cache_dir()} (files already present are verified, not fetched again)")
-    failures = download_all()
-    if failures:
-        print(f"{failures} file(s) could not be fetched: connect to the internet, or copy the course data "
-              "files into a folder and set COURSE_DATA_DIR to it")
-    return 1 if failures else 0
-
-
-if __name__ == "__main__":
-    from .errors import main_with_one_line_errors
-
-    main_with_one_line_errors(main)

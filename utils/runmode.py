@@ -45,9 +45,14 @@ def quiet_native_stderr():
 
 
 def start_backend() -> list[str]:
-    """Import Keras and its backend quietly; return the accelerators it sees (empty on CPU)."""
+    """Import Keras and its backend quietly; return the accelerators it sees (empty on CPU).
+
+    TensorFlow 2.21 also logs a harmless C++ error line from tf.data on every ``fit``; log level 3 hides
+    TensorFlow's C++ log lines (Python exceptions still show). Set ``TF_CPP_MIN_LOG_LEVEL=0`` to see them all.
+    """
     from .doctor import accelerator_devices
 
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # read once, when TensorFlow loads
     with quiet_native_stderr():
         import keras  # noqa: F401  (imports the backend)
 
