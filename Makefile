@@ -46,7 +46,8 @@ $(STAMP): requirements.txt $(REQUIREMENTS) pyproject.toml
 venv: $(STAMP)
 
 lab: $(STAMP)
-	jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=chapters --ServerApp.open_browser=False
+	jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=chapters --ServerApp.open_browser=False \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: $(STAMP)
 	COURSE_MODE=smoke python -m pytest tests $(CHAPTERS) $(PYTEST_NB)

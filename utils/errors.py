@@ -26,9 +26,13 @@ class ArgumentError(CourseError, ValueError):
 
 
 def _one_line(shell, etype, value, tb, tb_offset=None):
-    # IPython's hook for exceptions registered with set_custom_exc: print one line, keep the error status.
+    # IPython ignores what this hook returns; _showtraceback is what publishes an "error" output (with ename and
+    # evalue, as for any exception) whose traceback is this single line.
     text = f"{etype.__name__}: {value}"
-    print(text, file=sys.stderr)
+    try:
+        shell._showtraceback(etype, value, [text])
+    except AttributeError:  # a shell without the private hook: still say it in one line
+        print(text, file=sys.stderr)
     return [text]
 
 
