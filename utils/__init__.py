@@ -22,13 +22,14 @@ from .datasets import (
 )
 from .errors import ArgumentError, CourseError, DatasetError, ModeError
 from .gradients import gradient_check, numerical_gradient, relative_error
+from .progress import ProgressLine, keras_progress
 from .plotting import confusion_matrix, plot_confusion_matrix, plot_history, plot_image_grid
 from .runmode import by_mode, course_mode, is_smoke, seed_everything, setup_notebook
 
 __all__ = [
     "CIFAR10_CLASSES", "FASHION_MNIST_CLASSES", "IMDB_CLASSES", "MNIST_CLASSES",
-    "ArgumentError", "CourseError", "DatasetError", "ModeError",
-    "by_mode", "confusion_matrix", "course_mode", "gradient_check", "is_smoke", "load_cifar10",
+    "ArgumentError", "CourseError", "DatasetError", "ModeError", "ProgressLine",
+    "by_mode", "confusion_matrix", "course_mode", "gradient_check", "is_smoke", "keras_progress", "load_cifar10",
     "load_fashion_mnist", "load_imdb_text", "load_mnist", "numerical_gradient", "plot_confusion_matrix",
     "plot_history", "plot_image_grid", "relative_error", "seed_everything", "setup_notebook",
     "stratified_subset",
