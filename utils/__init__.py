@@ -22,8 +22,8 @@ from .datasets import (
 )
 from .errors import ArgumentError, CourseError, DatasetError, ModeError
 from .gradients import gradient_check, numerical_gradient, relative_error
-from .progress import ProgressLine, keras_progress
 from .plotting import confusion_matrix, plot_confusion_matrix, plot_history, plot_image_grid
+from .progress import ProgressLine, keras_progress
 from .runmode import by_mode, course_mode, is_smoke, seed_everything, setup_notebook
 
 __all__ = [

@@ -20,7 +20,7 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 
 
 def normalize(nb):
-    """Drop what changes on every run without meaning anything: timings, widget state, kernel details; number the cells."""
+    """Drop what changes on every run without meaning anything (timings, widget state); number the cells."""
     for i, cell in enumerate(nb.cells):
         cell.get("metadata", {}).pop("execution", None)
         cell["id"] = f"cell-{i:03d}"  # deterministic ids: a re-run changes no id
