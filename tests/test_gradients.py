@@ -42,3 +42,32 @@ def test_float32_parameters_are_refused():
 def test_mismatched_names_are_refused():
     with pytest.raises(ArgumentError, match="differ"):
         utils.gradient_check(lambda: 0.0, {"w": np.zeros(2)}, {"v": np.zeros(2)})
+
+
+def test_chain_rule_only_blocks_shortcuts_and_counts_forward_calls():
+    import tensorflow as tf
+
+    from utils.gradients import ShortcutError, chain_rule_only
+
+    def square(x):
+        return x * x
+
+    namespace = {"square": square}
+    w = np.array([1.0, 2.0])
+    with chain_rule_only(namespace, ["square"]) as calls:
+        assert namespace["square"](3.0) == 9.0
+        with pytest.raises(ShortcutError):
+            utils.numerical_gradient(lambda: float(w @ w), w)
+        with pytest.raises(ShortcutError):
+            tf.GradientTape()
+    assert calls == ["square"]
+    assert namespace["square"] is square and callable(tf.GradientTape().__enter__)  # all restored
+    np.testing.assert_allclose(utils.numerical_gradient(lambda: float(w @ w), w), 2 * w, rtol=1e-8)
+
+
+def test_chain_rule_only_names_a_missing_function():
+    from utils.gradients import chain_rule_only
+
+    with pytest.raises(ArgumentError, match="forward_tanh"):
+        with chain_rule_only({}, ["forward_tanh"]):
+            pass

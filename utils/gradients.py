@@ -7,7 +7,9 @@ analytic gradient is typically below ``1e-8``; a wrong derivation gives errors n
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -53,3 +55,50 @@ def gradient_check(loss: Callable[[], float], params: Mapping[str, np.ndarray],
     if set(params) != set(analytic):
         raise ArgumentError(f"params {sorted(params)} and analytic gradients {sorted(analytic)} differ")
     return {name: relative_error(analytic[name], numerical_gradient(loss, params[name], h)) for name in params}
+
+
+class ShortcutError(AssertionError):
+    """A graded backward pass used numerical or automatic differentiation instead of the chain rule."""
+
+
+@contextmanager
+def chain_rule_only(namespace: dict, forward_names: Sequence[str] = ()):
+    """For exercise checks: inside the block, backward passes must use the chain rule on cached values.
+
+    Numerical differentiation (this module's functions) and ``tf.GradientTape`` raise :class:`ShortcutError`,
+    and every call to a function named in ``forward_names`` (looked up in ``namespace``, usually ``globals()``)
+    is recorded in the yielded list, so a check can reject a backward pass that re-runs the forward pass.
+    Everything is restored on exit.
+    """
+    missing = [name for name in forward_names if not callable(namespace.get(name))]
+    if missing:
+        raise ArgumentError(f"chain_rule_only: no function(s) {missing} in the namespace")
+    calls: list[str] = []
+
+    def blocked(*args, **kwargs):
+        raise ShortcutError("derive the gradient with the chain rule: numerical or automatic differentiation "
+                            "is how the check verifies your answer, not the answer")
+
+    def counting(name, fn):
+        def wrapper(*args, **kwargs):
+            calls.append(name)
+            return fn(*args, **kwargs)
+        return wrapper
+
+    import utils
+
+    originals = {name: namespace[name] for name in forward_names}
+    patches = [(utils, "numerical_gradient"), (utils, "gradient_check"),
+               (sys.modules[__name__], "numerical_gradient"), (sys.modules[__name__], "gradient_check")]
+    if "tensorflow" in sys.modules:
+        patches.append((sys.modules["tensorflow"], "GradientTape"))
+    saved = [(obj, attr, getattr(obj, attr)) for obj, attr in patches]
+    try:
+        for obj, attr in patches:
+            setattr(obj, attr, blocked)
+        namespace.update({name: counting(name, fn) for name, fn in originals.items()})
+        yield calls
+    finally:
+        for obj, attr, value in saved:
+            setattr(obj, attr, value)
+        namespace.update(originals)

@@ -38,6 +38,8 @@ def _format_logs(logs: Mapping | None) -> str:
 
 def _format_seconds(seconds: float) -> str:
     seconds = max(0.0, seconds)
+    if seconds < 10:
+        return f"{seconds:.1f} s"
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
