@@ -1,10 +1,11 @@
 # keras-course: every target creates .venv on first use and reinstalls only when the pins change.
-#   make lab        JupyterLab on chapters/, 127.0.0.1 only, token authentication on
+#   make lab        JupyterLab on your workbook/ (exercises blank, lesson outputs kept), 127.0.0.1, token on
+#   make lab-solutions  JupyterLab on chapters/ (with solutions: instructors, self-checking)
 #   make test       utils unit tests + every chapter in smoke mode (what CI runs)
 #   make test-full  every chapter in full mode, asserting its target metrics
 #   make test-gpu   full mode on a GPU; stops at once if the backend sees none (GPU=1 installs CUDA pins)
 #   make data       download and verify every dataset into data/ (for offline classrooms)
-#   make student    student versions of the chapters into student/
+#   make workbook   create/refresh workbook/ (never overwrites your edits);  make course  nbgrader course/
 #   make doctor     environment report;  make reproduce  re-run chapters in full mode and keep outputs
 #   make lint, make clean, make distclean, make lock
 
@@ -30,10 +31,11 @@ ifeq ($(origin COURSE_DATA_DIR),undefined)
   endif
 endif
 
-.PHONY: help venv lab test test-full test-gpu data student doctor reproduce lint clean distclean lock
+.PHONY: help venv lab lab-solutions workbook course test test-full test-gpu data doctor reproduce lint clean \
+        distclean lock
 
 help:
-	@sed -n '2,9p' Makefile | sed 's/^# *//'
+	@sed -n '2,11p' Makefile | sed 's/^# *//'
 
 $(STAMP): requirements.txt $(REQUIREMENTS) pyproject.toml
 	@test -x $(VENV)/bin/python || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
@@ -45,9 +47,19 @@ $(STAMP): requirements.txt $(REQUIREMENTS) pyproject.toml
 
 venv: $(STAMP)
 
-lab: $(STAMP)
-	jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=chapters --ServerApp.open_browser=False \
-	  $(if $(filter 0,$(shell id -u)),--allow-root)
+LAB := jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.open_browser=False $(if $(filter 0,$(shell id -u)),--allow-root)
+
+lab: workbook
+	$(LAB) --ServerApp.root_dir=workbook
+
+lab-solutions: $(STAMP)
+	$(LAB) --ServerApp.root_dir=chapters
+
+workbook: $(STAMP)
+	python -m utils.workbook chapters workbook
+
+course: $(STAMP)
+	python -m utils.course chapters course
 
 test: $(STAMP)
 	COURSE_MODE=smoke python -m pytest tests $(CHAPTERS) $(PYTEST_NB)
@@ -62,9 +74,6 @@ test-gpu: $(STAMP)
 data: $(STAMP)
 	python -m utils.download
 
-student: $(STAMP)
-	python -m utils.exercises chapters student
-
 doctor: $(STAMP)
 	python -m utils.doctor
 
@@ -75,9 +84,10 @@ lint: $(STAMP)
 	ruff check utils tests conftest.py chapters
 
 clean:
-	rm -rf student .pytest_cache .ruff_cache build *.egg-info
+	rm -rf .pytest_cache .ruff_cache build *.egg-info course/source course/release course/submitted \
+	  course/autograded course/feedback course/gradebook.db  # never workbook/: it holds the learner's work
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -print0 | xargs -0 rm -rf
-	find chapters -name '*.keras' -delete
+	rm -rf artifacts
 
 distclean: clean
 	rm -rf $(VENV)

@@ -1,15 +1,20 @@
-"""Exercises work in both directions: every check passes on the solution, every check fails on the blank copy."""
+"""Exercises work in both directions: every check passes on the solution, every check fails on the blank copy,
+and every exercise has wrong answers registered (tests/test_wrong_answers_NN.py) that its check rejects."""
 
+import importlib
 from pathlib import Path
 
+import exercise_mutations as mutations
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from utils import exercises, notebooks
+from utils import exercises, notebooks, workbook
 from utils.errors import CourseError
 
-CHAPTERS = sorted((Path(__file__).resolve().parent.parent / "chapters").glob("[0-9][0-9]_*.ipynb"))
+TESTS = Path(__file__).resolve().parent
+CHAPTERS = sorted((TESTS.parent / "chapters").glob("[0-9][0-9]_*.ipynb"))
+MIN_WRONG_ANSWERS = 2
 BEGIN, END = exercises.MARKER_BEGIN, exercises.MARKER_END
 
 
@@ -31,8 +36,8 @@ def toy_notebook():
     ], metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}})
 
 
-def test_student_notebook_stubs_the_solution_and_locks_the_check():
-    student = exercises.make_student_notebook(toy_notebook())
+def test_learner_notebook_stubs_the_solution_and_locks_the_check():
+    student = workbook.learner_notebook(toy_notebook())
     assert "return 2 * x" not in student.cells[1].source
     assert "raise NotImplementedError()" in student.cells[1].source
     assert student.cells[1].source.startswith("def double(x):")  # the scaffold around the answer stays
@@ -60,10 +65,10 @@ def test_chapter_exercises_are_well_formed(path):
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
-def test_student_version_has_no_solution_and_every_check_fails(path, tmp_path):
+def test_learner_copy_has_no_solution_and_every_check_fails(path, tmp_path):
     nb = nbformat.read(path, as_version=4)
     pairs = exercises.exercise_pairs(nb)
-    student = exercises.make_student_notebook(nb)
+    student = workbook.learner_notebook(nb)
     for sol, _ in pairs:
         inside, answer = False, []
         for line in nb.cells[sol].source.splitlines():
@@ -75,7 +80,7 @@ def test_student_version_has_no_solution_and_every_check_fails(path, tmp_path):
                 answer.append(line.strip())
         assert answer, f"solution cell {sol} is empty"
         assert not any(line in student.cells[sol].source for line in answer), f"solution left in cell {sol}"
-    assert not any(cell.get("outputs") for cell in student.cells if cell.cell_type == "code")
+    assert not any(student.cells[i].get("outputs") for pair in pairs for i in pair), "exercise output left"
 
     executed = notebooks.execute(student, mode="smoke", cwd=path.parent, timeout=300, allow_errors=True)
     for _, chk in pairs:
@@ -92,3 +97,66 @@ def test_committed_solution_passes_every_check(path):
         outputs = nb.cells[chk].get("outputs", [])
         assert outputs, f"{path.name}: check cell {chk} has no committed output; run `make reproduce`"
         assert not any(o.get("output_type") == "error" for o in outputs), f"{path.name}: check {chk} failed"
+
+
+def registered_wrong_answers() -> dict[str, list[mutations.WrongAnswer]]:
+    """chapter stem -> the WRONG list of every tests/test_wrong_answers_*.py module naming that CHAPTER."""
+    registered: dict[str, list[mutations.WrongAnswer]] = {}
+    for module_path in sorted(TESTS.glob("test_wrong_answers_*.py")):
+        module = importlib.import_module(module_path.stem)
+        registered.setdefault(module.CHAPTER, []).extend(module.WRONG)
+    return registered
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_every_exercise_has_wrong_answers_registered(path):
+    nb = nbformat.read(path, as_version=4)
+    solutions = [exercises.nbgrader_meta(nb.cells[sol])["grade_id"] for sol, _ in exercises.exercise_pairs(nb)]
+    wrongs = registered_wrong_answers().get(path.stem, [])
+    stale = sorted({w.grade_id for w in wrongs} - set(solutions))
+    assert not stale, f"{path.name}: wrong answers registered for solution grade_ids that do not exist: {stale}"
+    counts = {gid: len({w.name for w in wrongs if w.grade_id == gid}) for gid in solutions}
+    short = {gid: n for gid, n in counts.items() if n < MIN_WRONG_ANSWERS}
+    assert not short, (f"{path.name}: exercises with fewer than {MIN_WRONG_ANSWERS} wrong answers in "
+                       f"tests/test_wrong_answers_{path.stem[:2]}.py: {short}")
+
+
+def toy_wrongs():
+    return [
+        mutations.wrong_answer("ex", "triple", "def double(x):\n    return 3 * x"),
+        mutations.wrong_answer("ex", "crashes", "def double(x):\n    return x +"),
+        mutations.wrong_answer("ex", "right-answer", "def double(x):\n    return x + x"),
+        mutations.wrong_answer("ex", "type-error", "def double(x):\n    return None + x", expect="TypeError"),
+        mutations.wrong_answer("ex", "wrong-expectation", "def double(x):\n    return 0", expect="ValueError"),
+    ]
+
+
+def test_wrong_answer_framework_on_a_toy_notebook(tmp_path):
+    """The mutation run inserts every wrong answer before the solution and tells each outcome apart."""
+    path = tmp_path / "99_toy.ipynb"
+    nb = toy_notebook()
+    nb.cells.append(new_code_cell("assert double(5) == 10"))  # a later cell sees the real solution again
+    nbformat.write(nb, path)
+    wrongs = toy_wrongs()
+    mutated = mutations.mutated_notebook(nb, wrongs)
+    assert len(mutated.cells) == len(nb.cells) + 2 * len(wrongs)
+    run = mutations.mutation_run(path, wrongs)
+    assert mutations.mutation_run(path, wrongs) is run  # executed once per session
+    triple, crashes, right, type_error, wrong_expectation = wrongs
+    mutations.check_rejected(run, triple)
+    mutations.check_rejected(run, type_error)
+    for wrong, message in [(crashes, "wrong solution itself crashed"), (right, "check PASSED"),
+                           (wrong_expectation, "raised AssertionError .* expected ValueError")]:
+        with pytest.raises(AssertionError, match=f"wrong answer 'ex:{wrong.name}'.*{message}"):
+            mutations.check_rejected(run, wrong)
+    executed_errors = [c for c in notebooks.execute(mutated, mode="smoke", cwd=tmp_path, allow_errors=True).cells
+                       if c.get("outputs") and any(o.output_type == "error" for o in c.outputs)]
+    # triple's check, the crash and its check, type-error's and wrong-expectation's checks; the real cells pass
+    assert len(executed_errors) == 5
+
+
+def test_wrong_answers_must_name_an_existing_exercise():
+    with pytest.raises(ValueError, match="no exercise solution cell has grade_id"):
+        mutations.mutated_notebook(toy_notebook(), [mutations.wrong_answer("nope", "x", "y = 1")])
+    with pytest.raises(ValueError, match="solution markers"):
+        mutations.wrong_answer("ex", "x", f"{BEGIN}\ny = 1")

@@ -1,5 +1,6 @@
-"""`make lab` serves JupyterLab on 127.0.0.1 only, and only to requests that carry its token."""
+"""`make lab` serves the learner's workbook on 127.0.0.1 only, and only to requests that carry its token."""
 
+import json
 import os
 import re
 import select
@@ -13,7 +14,10 @@ from pathlib import Path
 import psutil
 import pytest
 
+from utils.exercises import MARKER_BEGIN as MARKER
+
 REPO = Path(__file__).resolve().parent.parent
+CHAPTERS = sorted((REPO / "chapters").glob("[0-9][0-9]_*.ipynb"))
 URL = re.compile(r"http://127\.0\.0\.1:(\d+)/lab\?token=([0-9a-f]+)")
 
 
@@ -55,6 +59,13 @@ def test_make_lab_listens_on_loopback_only_and_requires_the_token(tmp_path):
         assert refused.value.code == 403
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents?token={token}", timeout=10) as ok:
             assert ok.status == 200
+            names = {item["name"] for item in json.load(ok)["content"]}
+        chapter = CHAPTERS[0].name
+        assert {p.name for p in CHAPTERS} <= names, f"make lab should serve the workbook copies, got {sorted(names)}"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents/{chapter}?token={token}", timeout=10) as r:
+            cells = json.load(r)["content"]["cells"]
+        assert not any(MARKER in "".join(c["source"]) for c in cells), "the workbook copy shows a solution"
+        assert any(c.get("outputs") for c in cells if c["cell_type"] == "code"), "the lesson outputs are missing"
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)

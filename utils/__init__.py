@@ -9,6 +9,7 @@ A chapter starts with::
 Importing this package does not import TensorFlow or Keras; the functions that need them import them.
 """
 
+from .artifacts import artifact_path, artifacts_dir
 from .datasets import (
     CIFAR10_CLASSES,
     FASHION_MNIST_CLASSES,
@@ -28,7 +29,7 @@ from .runmode import by_mode, course_mode, is_smoke, seed_everything, setup_note
 
 __all__ = [
     "CIFAR10_CLASSES", "FASHION_MNIST_CLASSES", "IMDB_CLASSES", "MNIST_CLASSES",
-    "ArgumentError", "CourseError", "DatasetError", "ModeError", "ProgressLine",
+    "ArgumentError", "CourseError", "artifact_path", "artifacts_dir", "DatasetError", "ModeError", "ProgressLine",
     "by_mode", "confusion_matrix", "course_mode", "gradient_check", "is_smoke", "keras_progress", "load_cifar10",
     "load_fashion_mnist", "load_imdb_text", "load_mnist", "numerical_gradient", "plot_confusion_matrix",
     "plot_history", "plot_image_grid", "relative_error", "seed_everything", "setup_notebook",
