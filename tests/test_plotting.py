@@ -45,3 +45,17 @@ def test_confusion_matrix_counts():
     assert matrix.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
     fig = utils.plot_confusion_matrix([0, 1], [1, 1], class_names=["a", "b"], normalize=True)
     assert [t.get_text() for t in fig.axes[0].texts] == ["0.00", "1.00", "0.00", "1.00"]
+
+
+def test_confusion_matrix_errors_only_masks_the_diagonal():
+    y_true = [0] * 50 + [1] * 50 + [2] * 2
+    y_pred = [0] * 48 + [1, 2] + [1] * 47 + [0, 0, 2] + [2, 0]
+    fig = utils.plot_confusion_matrix(y_true, y_pred, errors_only=True)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts[0] == texts[4] == texts[8] == "", "the diagonal should be blank"
+    assert texts[1:4] == ["1", "1", "2"]
+    image = fig.axes[0].images[0]
+    assert image.get_clim()[1] == 2, "the colour scale should span the errors only, not the diagonal's 48"
+    assert image.get_array().mask.diagonal().all()
+    full = utils.plot_confusion_matrix(y_true, y_pred)
+    assert full.axes[0].images[0].get_clim()[1] == 48

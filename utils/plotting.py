@@ -91,23 +91,33 @@ def confusion_matrix(y_true, y_pred, n_classes: int | None = None) -> np.ndarray
 
 
 def plot_confusion_matrix(y_true, y_pred, class_names: Sequence[str] | None = None, normalize: bool = False,
-                          title: str = "Confusion matrix"):
-    """A confusion matrix heat map with the count (or row share) written in each cell."""
+                          title: str = "Confusion matrix", errors_only: bool = False):
+    """A confusion matrix heat map with the count (or row share) written in each cell.
+
+    With ``errors_only=True`` the diagonal (the correct answers) is masked: it is left blank and the colour
+    scale spans only the errors, which the diagonal's large counts would otherwise wash out.
+    """
     n = len(class_names) if class_names is not None else None
     matrix = confusion_matrix(y_true, y_pred, n)
     shown = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1) if normalize else matrix
+    diagonal = np.eye(len(matrix), dtype=bool)
+    if errors_only:
+        shown = np.ma.masked_array(shown, mask=diagonal)
     names = class_names if class_names is not None else [str(i) for i in range(len(matrix))]
     fig, ax = plt.subplots(figsize=(0.55 * len(names) + 2.5, 0.55 * len(names) + 2))
-    im = ax.imshow(shown, cmap="Blues")
+    im = ax.imshow(shown, cmap="Reds" if errors_only else "Blues")
     fig.colorbar(im, ax=ax, fraction=0.046)
     ax.set(xticks=range(len(names)), yticks=range(len(names)), xticklabels=names, yticklabels=names,
            xlabel="predicted", ylabel="true", title=title)
     plt.setp(ax.get_xticklabels(), rotation=45, ha="right")
-    threshold = shown.max() / 2
+    threshold = (shown.max() or 0) / 2
     for i in range(len(names)):
         for j in range(len(names)):
-            text = f"{shown[i, j]:.2f}" if normalize else str(matrix[i, j])
+            if errors_only and i == j:
+                text = ""
+            else:
+                text = f"{shown[i, j]:.2f}" if normalize else str(matrix[i, j])
             ax.text(j, i, text, ha="center", va="center", fontsize=7,
-                    color="white" if shown[i, j] > threshold else "black")
+                    color="white" if not (errors_only and i == j) and shown[i, j] > threshold else "black")
     fig.tight_layout()
     return fig
