@@ -38,3 +38,9 @@ def test_other_errors_keep_their_full_traceback():
              "def f():\n    raise KeyError('x')\nf()")
     error = [o for o in nb.cells[1].outputs if o.output_type == "error"][0]
     assert error.ename == "KeyError" and len(error.traceback) > 1
+
+
+def test_a_bad_mode_in_the_first_cell_is_one_line():
+    nb = run("import os\nos.environ['COURSE_MODE'] = 'turbo'\nimport utils\ninfo = utils.setup_notebook()")
+    errors = [o for o in nb.cells[0].outputs if o.output_type == "error"]
+    assert len(errors) == 1 and errors[0].ename == "ModeError" and len(errors[0].traceback) == 1

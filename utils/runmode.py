@@ -125,10 +125,10 @@ def setup_notebook(seed: int = DEFAULT_SEED) -> dict:
 
     Returns a dict with ``mode``, ``seed``, the versions and the devices, for later cells to use.
     """
+    show_course_errors_as_one_line()  # first, so that even a mistyped COURSE_MODE shows as one line
     mode = course_mode()
     devices = start_backend()
     seed_everything(seed)
-    show_course_errors_as_one_line()
     info = {"mode": mode, "seed": seed, **_versions(), "devices": devices or ["CPU"]}
     lib = f"TensorFlow {info['tensorflow']}" if "tensorflow" in info else f"JAX {info.get('jax', '?')}"
     print(
