@@ -60,6 +60,8 @@ def test_chain_rule_only_blocks_shortcuts_and_counts_forward_calls():
             utils.numerical_gradient(lambda: float(w @ w), w)
         with pytest.raises(ShortcutError):
             tf.GradientTape()
+        with pytest.raises(ShortcutError):
+            tf.autodiff.GradientTape()
     assert calls == ["square"]
     assert namespace["square"] is square and callable(tf.GradientTape().__enter__)  # all restored
     np.testing.assert_allclose(utils.numerical_gradient(lambda: float(w @ w), w), 2 * w, rtol=1e-8)

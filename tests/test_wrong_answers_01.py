@@ -33,6 +33,12 @@ WRONG = [
         '    logits = tf.tanh(cache["X"] @ variables["W1"] + variables["b1"]) @ variables["W2"] + variables["b2"]',
         '    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(Y, logits))',
         'return {k: g.numpy() for k, g in tape.gradient(loss, variables).items()}']), expect="ShortcutError"),
+    wrong_answer("ex01-tanh-solution", "autodiff-tape", tanh_answer([
+        'variables = {k: tf.Variable(v) for k, v in params.items()}',
+        'with tf.autodiff.GradientTape() as tape:',
+        '    logits = tf.tanh(cache["X"] @ variables["W1"] + variables["b1"]) @ variables["W2"] + variables["b2"]',
+        '    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(Y, logits))',
+        'return {k: g.numpy() for k, g in tape.gradient(loss, variables).items()}']), expect="ShortcutError"),
     wrong_answer("ex01-tanh-solution", "own-finite-differences", tanh_answer([
         'grads = {}',
         'for k, p in params.items():',

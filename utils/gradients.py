@@ -91,7 +91,10 @@ def chain_rule_only(namespace: dict, forward_names: Sequence[str] = ()):
     patches = [(utils, "numerical_gradient"), (utils, "gradient_check"),
                (sys.modules[__name__], "numerical_gradient"), (sys.modules[__name__], "gradient_check")]
     if "tensorflow" in sys.modules:
-        patches.append((sys.modules["tensorflow"], "GradientTape"))
+        tf = sys.modules["tensorflow"]
+        patches.append((tf, "GradientTape"))
+        if hasattr(tf, "autodiff"):  # the same class under another name
+            patches.append((tf.autodiff, "GradientTape"))
     saved = [(obj, attr, getattr(obj, attr)) for obj, attr in patches]
     try:
         for obj, attr in patches:

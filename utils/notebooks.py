@@ -34,17 +34,20 @@ def execute(nb, *, mode: str, cwd: Path, timeout: int = 900, allow_errors: bool 
     """Run ``nb`` in a fresh kernel with ``COURSE_MODE=mode``; returns the executed notebook."""
     from nbclient import NotebookClient
 
-    previous = os.environ.get("COURSE_MODE")
+    previous = {key: os.environ.get(key) for key in ("COURSE_MODE", "MPLBACKEND")}
     os.environ["COURSE_MODE"] = mode  # the kernel inherits this process's environment
+    # Figures must be saved in the notebook: a headless MPLBACKEND=Agg (as CI sets) would make plt.show() a no-op.
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     try:
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
                                 record_timing=False, resources={"metadata": {"path": str(cwd)}})
         client.execute()
     finally:
-        if previous is None:
-            os.environ.pop("COURSE_MODE", None)
-        else:
-            os.environ["COURSE_MODE"] = previous
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     return nb
 
 
