@@ -10,6 +10,15 @@ def tanh_answer(body):
     return "def backward_tanh(params, cache, Y):\n" + "".join(f"    {line}\n" for line in body)
 
 
+def tape_answer(tape):
+    return tanh_answer([
+        'variables = {k: tf.Variable(v) for k, v in params.items()}',
+        f'with {tape}() as tape:',
+        '    logits = tf.tanh(cache["X"] @ variables["W1"] + variables["b1"]) @ variables["W2"] + variables["b2"]',
+        '    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(Y, logits))',
+        'return {k: g.numpy() for k, g in tape.gradient(loss, variables).items()}'])
+
+
 RIGHT_END = ['dZ1 = dH * (1 - cache["H"] ** 2)',
              'return {"W1": cache["X"].T @ dZ1, "b1": dZ1.sum(axis=0), "W2": cache["H"].T @ dZ2, '
              '"b2": dZ2.sum(axis=0)}']
@@ -27,18 +36,9 @@ WRONG = [
         'def loss():',
         '    return cross_entropy(forward_tanh(params, cache["X"])["Z2"], Y)',
         'return {k: utils.numerical_gradient(loss, params[k]) for k in params}']), expect="ShortcutError"),
-    wrong_answer("ex01-tanh-solution", "gradient-tape", tanh_answer([
-        'variables = {k: tf.Variable(v) for k, v in params.items()}',
-        'with tf.GradientTape() as tape:',
-        '    logits = tf.tanh(cache["X"] @ variables["W1"] + variables["b1"]) @ variables["W2"] + variables["b2"]',
-        '    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(Y, logits))',
-        'return {k: g.numpy() for k, g in tape.gradient(loss, variables).items()}']), expect="ShortcutError"),
-    wrong_answer("ex01-tanh-solution", "autodiff-tape", tanh_answer([
-        'variables = {k: tf.Variable(v) for k, v in params.items()}',
-        'with tf.autodiff.GradientTape() as tape:',
-        '    logits = tf.tanh(cache["X"] @ variables["W1"] + variables["b1"]) @ variables["W2"] + variables["b2"]',
-        '    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(Y, logits))',
-        'return {k: g.numpy() for k, g in tape.gradient(loss, variables).items()}']), expect="ShortcutError"),
+    wrong_answer("ex01-tanh-solution", "gradient-tape", tape_answer("tf.GradientTape"), expect="ShortcutError"),
+    wrong_answer("ex01-tanh-solution", "autodiff-tape", tape_answer("tf.autodiff.GradientTape"),
+                 expect="ShortcutError"),
     wrong_answer("ex01-tanh-solution", "own-finite-differences", tanh_answer([
         'grads = {}',
         'for k, p in params.items():',
