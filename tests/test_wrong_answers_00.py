@@ -13,6 +13,9 @@ WRONG = [
                  "def to_unit_range(images):\n    return images / 255.0"),
     wrong_answer("ex00-unit-range-solution", "divide-by-256",
                  "def to_unit_range(images):\n    return np.asarray(images, dtype=np.float32) / 256"),
+    wrong_answer("ex00-unit-range-solution", "divides-a-float32-input-in-place",
+                 "def to_unit_range(images):\n"
+                 "    x = np.asarray(images, dtype=np.float32)\n    x /= 255\n    return x"),
     # Exercise 2: one-hot labels
     wrong_answer("ex00-one-hot-solution", "classes-from-the-labels", """\
 def one_hot(labels, num_classes):
@@ -35,6 +38,13 @@ def train_softmax_regression(images, labels, epochs):
     model = keras.Sequential([keras.Input(shape=images.shape[1:]), keras.layers.Flatten(),
                               keras.layers.Dense(10, activation="softmax")])
     model.compile(optimizer=keras.optimizers.Adam(), loss="sparse_categorical_crossentropy")
+    return model"""),
+    wrong_answer("ex00-softmax-regression-solution", "ignores-epochs", """\
+def train_softmax_regression(images, labels, epochs):
+    model = keras.Sequential([keras.Input(shape=images.shape[1:]), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(), loss="sparse_categorical_crossentropy")
+    model.fit(images, labels, epochs=5, verbose=0)
     return model"""),
     wrong_answer("ex00-softmax-regression-solution", "hidden-layer-mlp", """\
 def train_softmax_regression(images, labels, epochs):

@@ -48,6 +48,16 @@ WRONG = [
                  "def per_class_recall(y_true, y_pred, n_classes):\n"
                  "    return np.array([np.mean(y_pred[y_true == c] == c) for c in range(n_classes)])\n\n"
                  "hardest_digit = int(np.argmax(per_class_recall(y_test, pred_improved, 10)))"),
+    wrong_answer("ex02-recall-solution", "uses-scikit-learn",
+                 "def per_class_recall(y_true, y_pred, n_classes):\n"
+                 "    return recall_score(y_true, y_pred, labels=list(range(n_classes)), average=None)\n\n"
+                 "hardest_digit = int(np.argmin(per_class_recall(y_test, pred_improved, 10)))"),
+    wrong_answer("ex02-recall-solution", "uses-sklearn-module",
+                 "import sklearn.metrics\n\n"
+                 "def per_class_recall(y_true, y_pred, n_classes):\n"
+                 "    cm = sklearn.metrics.confusion_matrix(y_true, y_pred, labels=list(range(n_classes)))\n"
+                 "    return cm.diagonal() / cm.sum(axis=1)\n\n"
+                 "hardest_digit = int(np.argmin(per_class_recall(y_test, pred_improved, 10)))"),
     # Exercise 3: Dropout(0.2) after the hidden layer, trained, its own test accuracy
     wrong_answer("ex02-dropout-solution", "dropout-before-hidden", _dropout_answer(
         "    keras.layers.Flatten(),\n    keras.layers.Dropout(0.2),\n"
