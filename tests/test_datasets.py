@@ -114,9 +114,7 @@ def test_cifar10_full_request_announces_the_lossy_copy(shared_data):
     assert x.shape == (5000, 32, 32, 3) and len(announced) == 1 and "lossy" in announced[0]
 
 
-def test_imdb_text_from_course_copy(shared_data):
-    (x, y), (xt, yt) = utils.load_imdb_text(40, 20)
-    assert x.shape == (40,) and isinstance(x[0], str) and sorted(set(y)) == [0, 1] and len(xt) == 20
+# test_imdb_text_from_course_copy lives in test_imdb_cache.py, which builds the IMDB cache once.
 
 
 def test_imdb_course_copy_follows_the_documented_order(shared_data):
@@ -188,3 +186,15 @@ def test_status_reports_without_downloading(offline_empty):
     status = datasets.dataset_status()
     assert set(status) == {"mnist", "fashion_mnist", "cifar10", "imdb"}
     assert all("not local" in v for v in status.values())
+
+
+def test_fashion_mnist_from_course_copy(shared_data):
+    if not (shared_data / "fashion-mnist").is_dir():
+        pytest.skip("no Fashion-MNIST copy in $COURSE_DATA_DIR/fashion-mnist/")
+    assert datasets.dataset_status()["fashion_mnist"] == str(shared_data / "fashion-mnist")
+    (x, y), (xt, yt) = utils.load_fashion_mnist()
+    assert x.shape == (60000, 28, 28) and xt.shape == (10000, 28, 28) and x.dtype == np.uint8
+    assert np.bincount(y).tolist() == [6000] * 10 and np.bincount(yt).tolist() == [1000] * 10
+    assert y[:5].tolist() == [9, 0, 0, 3, 0]
+    (xs, ys), _ = utils.load_fashion_mnist(600, 100)
+    assert xs.shape == (600, 28, 28) and set(ys) == set(range(10))

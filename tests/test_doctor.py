@@ -116,3 +116,25 @@ def test_training_step_rejects_nan_or_flat_losses_and_bad_arguments(monkeypatch)
             doctor.training_step_check(*args)
     with pytest.raises(ArgumentError, match="steps must be"):
         doctor.training_step_check(x, y, steps=1)
+
+
+def test_report_names_jax_and_every_dataset_including_fashion_mnist():
+    info = doctor.report()
+    assert "jax" in info
+    for name in ("mnist", "fashion_mnist", "cifar10", "imdb"):
+        assert f"dataset {name}" in info
+
+
+def test_report_finds_the_course_copy_of_fashion_mnist(shared_data):
+    if not (shared_data / "fashion-mnist" / "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip("the course's Fashion-MNIST copy is not in $COURSE_DATA_DIR/fashion-mnist/")
+    info = doctor.report()
+    assert info["dataset fashion_mnist"] == "$COURSE_DATA_DIR/fashion-mnist"
+    assert info["dataset mnist"] == "$COURSE_DATA_DIR/mnist.npz"
+
+
+def test_doctor_builds_on_runmode_not_the_other_way_round():
+    from utils import runmode
+
+    assert doctor.accelerator_devices is runmode.accelerator_devices  # moved; the import graph is tested there
+    assert doctor.nvidia_driver_present is runmode.nvidia_driver_present

@@ -59,3 +59,29 @@ def test_confusion_matrix_errors_only_masks_the_diagonal():
     assert image.get_array().mask.diagonal().all()
     full = utils.plot_confusion_matrix(y_true, y_pred)
     assert full.axes[0].images[0].get_clim()[1] == 48
+
+
+def test_confusion_matrix_is_scikit_learns_with_every_class_kept():
+    from sklearn.metrics import confusion_matrix
+
+    rng = np.random.default_rng(0)
+    y_true, y_pred = rng.integers(0, 10, 500), rng.integers(0, 10, 500)
+    np.testing.assert_array_equal(utils.confusion_matrix(y_true, y_pred), confusion_matrix(y_true, y_pred))
+    matrix = utils.confusion_matrix([0, 2], [0, 2])  # class 1 never occurs: its row and column stay
+    assert matrix.tolist() == [[1, 0, 0], [0, 0, 0], [0, 0, 1]]
+    assert utils.confusion_matrix([0, 1], [1, 1], n_classes=4).shape == (4, 4)
+
+
+@pytest.mark.parametrize("y_true, y_pred, n_classes", [([0, 3], [0, 1], 3), ([0, -1], [0, 1], None)])
+def test_confusion_matrix_rejects_labels_outside_the_classes(y_true, y_pred, n_classes):
+    with pytest.raises(ArgumentError, match=r"labels must be class ids in \[0, \d\)"):
+        utils.confusion_matrix(y_true, y_pred, n_classes)
+
+
+def test_plot_confusion_matrix_labels_axes_and_classes():
+    fig = utils.plot_confusion_matrix([0, 1, 2, 2], [0, 2, 2, 1], class_names=["cat", "dog", "cow"], title="T")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "predicted" and ax.get_ylabel() == "true" and ax.get_title() == "T"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["cat", "dog", "cow"]
+    assert [t.get_text() for t in ax.texts] == ["1", "0", "0", "0", "0", "1", "0", "1", "1"]
+    assert len(fig.axes) == 2, "a colour bar"

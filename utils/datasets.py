@@ -9,20 +9,31 @@ Each loader looks for its files in this order:
 Every local file is checked against known digests before use, so a truncated or corrupted file stops with a
 one-line :class:`~utils.errors.DatasetError` that says which file and what to do.
 
+IMDB's course copy stores its text as fixed-width UTF-32 (~2.7 GB once inflated; 4 to 12 s). After the first
+load from either source (``imdb.npz`` or the aclImdb archive), :func:`load_imdb_text` writes a compact copy
+into the cache, ``imdb_text_cache.npz`` (uncompressed UTF-8 bytes and offsets per split, labels, ids, ratings),
+so later loads take well under 2 s. Its sidecar ``imdb_text_cache.npz.sha256`` records the copy's sha256 and
+that of the source file it was built from. Each load verifies both; a copy that is corrupted, truncated, or
+built from another source is rebuilt from the source, with a one-line note. Both files are written atomically.
+
 Loaders return NumPy arrays shaped as ``keras.datasets`` returns them. ``n_train``/``n_test`` ask for a
 deterministic, stratified subset (every class present), which is what smoke mode uses.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import importlib
 import io
+import json
 import os
 import pickle
 import re
 import tarfile
+import tempfile
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,7 +121,12 @@ def data_dirs() -> list[Path]:
     return dirs
 
 
-_verified: dict[tuple[str, int, int], bool] = {}
+# (path, size, mtime) of each file checked in this process -> the sha256 (or md5) it was found to have.
+_verified: dict[tuple[str, int, int], str] = {}
+
+
+def _state(path: Path, stat: os.stat_result) -> tuple[str, int, int]:
+    return str(path.resolve()), stat.st_size, stat.st_mtime_ns
 
 
 def file_digest(path: Path, algorithm: str) -> str:
@@ -123,14 +139,19 @@ def file_digest(path: Path, algorithm: str) -> str:
 
 def verify_file(path: Path, known: KnownFile) -> Path:
     """Check ``path`` against the digests the course accepts for it; raise a one-line error if none match."""
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if _verified.get(key):
-        return path
+    matched_digest(path, known)
+    return path
+
+
+def matched_digest(path: Path, known: KnownFile) -> str:
+    """Which of ``known``'s digests ``path`` has (computed once per file state); a one-line error if none."""
+    key = _state(path, path.stat())
+    if _verified.get(key) in known.digests:
+        return _verified[key]
     for algorithm in sorted({"sha256" if len(d) == 64 else "md5" for d in known.digests}):
-        if file_digest(path, algorithm) in known.digests:
-            _verified[key] = True
-            return path
+        if (digest := file_digest(path, algorithm)) in known.digests:
+            _verified[key] = digest
+            return digest
     raise DatasetError(f"{path} is truncated or corrupted (its checksum matches no known copy of "
                        f"{known.name}): delete it, then run `make data` or restore it from your course copy")
 
@@ -346,23 +367,182 @@ def read_aclimdb_tar(path: Path, per_split: int = 25000) -> dict[str, np.ndarray
     return out
 
 
-def load_imdb_text(n_train: int | None = None, n_test: int | None = None, *, seed: int = 0):
+def read_imdb_npz(path: Path) -> dict[str, np.ndarray]:
+    """The course's ``imdb.npz`` in the cache's layout (see :func:`_imdb_split`); slow: it inflates UTF-32."""
+    out = {}
+    with np.load(path, allow_pickle=False) as d:  # one split at a time: each one's text is ~1.4 GB as UTF-32
+        for split in ("train", "test"):
+            out.update(_imdb_split(split, d[f"x_{split}"], d[f"y_{split}"], d[f"{split}_ids"],
+                                   d[f"{split}_ratings"]))
+    return out
+
+
+def _imdb_split(split: str, texts, labels, ids, ratings) -> dict[str, np.ndarray]:
+    """One split as the cache holds it: texts as UTF-8 bytes (uint8) with n + 1 int64 offsets, then the rest."""
+    encoded = [text.encode("utf-8", "surrogatepass") for text in np.asarray(texts).tolist()]
+    offsets = np.zeros(len(encoded) + 1, np.int64)
+    np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    return {f"{split}_text": np.frombuffer(b"".join(encoded), np.uint8), f"{split}_offsets": offsets,
+            f"y_{split}": labels, f"{split}_ids": ids, f"{split}_ratings": ratings}
+
+
+def _decode_texts(text: np.ndarray, offsets: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    view = memoryview(text)
+    out = np.empty(len(indices), dtype=object)
+    out[:] = [str(view[a:b], "utf-8", "surrogatepass")
+              for a, b in zip(offsets[indices].tolist(), offsets[indices + 1].tolist(), strict=True)]
+    return out
+
+
+IMDB_CACHE = "imdb_text_cache.npz"
+_IMDB_CACHE_FORMAT = 1
+_IMDB_CACHE_KEYS = tuple(key for split in ("train", "test") for key in
+                         (f"{split}_text", f"{split}_offsets", f"y_{split}", f"{split}_ids", f"{split}_ratings"))
+
+
+def imdb_cache_paths() -> tuple[Path, Path]:
+    """The IMDB text cache and its checksum sidecar (in :func:`cache_dir`)."""
+    path = cache_dir() / IMDB_CACHE
+    return path, path.with_name(path.name + ".sha256")
+
+
+def _write_atomically(target: Path, write: Callable) -> os.stat_result:
+    """Write ``target`` through a temporary file in the same folder, then rename it into place."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w+b") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+            stat = os.fstat(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return stat
+
+
+def _write_npz(f, arrays: dict[str, np.ndarray]) -> None:
+    """An uncompressed npz with fixed timestamps, so the same arrays always give the same bytes."""
+    with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for key in _IMDB_CACHE_KEYS:
+            with zf.open(zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0)), "w",
+                         force_zip64=True) as member:
+                np.lib.format.write_array(member, np.ascontiguousarray(arrays[key]), allow_pickle=False)
+
+
+def _write_imdb_cache(arrays, source: Path, source_digest: str, announce: Callable[[str], None]) -> None:
+    path, sidecar = imdb_cache_paths()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+
+        def write_and_hash(f):
+            _write_npz(f, arrays)
+            f.seek(0)
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+
+        with contextlib.suppress(FileNotFoundError):  # the old sidecar must not vouch for the new file
+            sidecar.unlink()
+        stat = _write_atomically(path, write_and_hash)
+        record = {"format": _IMDB_CACHE_FORMAT, "sha256": digest.hexdigest(),
+                  "source": source.name, "source_sha256": source_digest}
+        _write_atomically(sidecar, lambda f: f.write(json.dumps(record, indent=1).encode() + b"\n"))
+        _verified[_state(path, stat)] = record["sha256"]
+    except OSError as exc:
+        announce(f"Note: could not write the IMDB cache {path} ({exc.strerror or exc}); every load reads "
+                 f"{source.name} again, which is slow.")
+
+
+def _read_imdb_cache(source_digest: str) -> tuple[dict[str, np.ndarray] | None, str | None]:
+    """The cached arrays if the cache is intact and was built from the source with ``source_digest``.
+
+    Otherwise ``(None, why)``, with ``why`` None when there simply is no cache yet. Never raises.
+    """
+    path, sidecar = imdb_cache_paths()
+    if not path.exists() and not sidecar.exists():
+        return None, None
+    try:
+        try:
+            record = json.loads(sidecar.read_text())
+        except FileNotFoundError:
+            return None, "has no checksum file"
+        except ValueError:
+            return None, "has an unreadable checksum file"
+        if not isinstance(record, dict) or record.get("format") != _IMDB_CACHE_FORMAT:
+            return None, "was written by another version of the course"
+        if record.get("source_sha256") != source_digest:
+            return None, "was built from a different source file"
+        with open(path, "rb") as f:  # verify and load through one handle: a rename in between cannot fool us
+            key = _state(path, os.fstat(f.fileno()))
+            if _verified.get(key) != record.get("sha256"):
+                digest = hashlib.sha256()
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+                if digest.hexdigest() != record.get("sha256"):
+                    return None, "is truncated or corrupted (its checksum does not match)"
+                _verified[key] = digest.hexdigest()
+                f.seek(0)
+            with np.load(f, allow_pickle=False) as d:
+                arrays = {k: d[k] for k in _IMDB_CACHE_KEYS}
+        for split in ("train", "test"):
+            text, offsets, y = arrays[f"{split}_text"], arrays[f"{split}_offsets"], arrays[f"y_{split}"]
+            n = len(y)
+            if not (text.dtype == np.uint8 and text.ndim == 1 and y.dtype == np.int8 and y.ndim == 1
+                    and offsets.dtype == np.int64 and offsets.shape == (n + 1,) and offsets[0] == 0
+                    and offsets[-1] == len(text) and np.all(np.diff(offsets) >= 0)
+                    and arrays[f"{split}_ids"].shape == (n,) and arrays[f"{split}_ratings"].shape == (n,)):
+                return None, "does not hold the arrays the course expects"
+    except FileNotFoundError:
+        return None, "is missing"
+    except Exception as exc:  # any other failure to read it means only that it cannot be trusted
+        return None, f"is unreadable ({type(exc).__name__})"
+    return arrays, None
+
+
+def _imdb_arrays(announce: Callable[[str], None]) -> dict[str, np.ndarray]:
+    """All of IMDB in the cache's layout: from the cache if it is valid for the source, else from the source."""
+    known, source = IMDB_NPZ, find_local(IMDB_NPZ)
+    if source is None:
+        known, source = ACLIMDB_TAR, locate(ACLIMDB_TAR, "IMDB")
+    source_digest = matched_digest(source, known)
+    arrays, problem = _read_imdb_cache(source_digest)
+    if arrays is not None:
+        return arrays
+    if problem:
+        announce(f"Note: the IMDB cache {imdb_cache_paths()[0]} {problem}; rebuilding it from {source.name} "
+                 "(this load is slow, the next ones are fast).")
+    if known is IMDB_NPZ:
+        arrays = read_imdb_npz(source)
+    else:
+        data = read_aclimdb_tar(source)
+        arrays = {key: value for split in ("train", "test") for key, value in _imdb_split(
+            split, data[f"x_{split}"], data[f"y_{split}"], data[f"{split}_ids"], data[f"{split}_ratings"]).items()}
+    _write_imdb_cache(arrays, source, source_digest, announce)
+    return arrays
+
+
+def load_imdb_text(n_train: int | None = None, n_test: int | None = None, *, seed: int = 0,
+                   announce: Callable[[str], None] = print):
     """The IMDB Large Movie Review dataset as raw text: ``(texts_train, y_train), (texts_test, y_test)``.
 
     Texts are Python strings (object arrays) with the original ``<br />`` tags; labels are int8,
     1 = positive. Both sources (the course's ``imdb.npz`` and the aclImdb archive) give identical splits.
+    The first load is slow and writes a verified cache (see the module docstring); later loads read
+    that. ``announce`` gets a one-line note when the cache had to be rebuilt or could not be written.
     """
     _check_count("n_train", n_train)
     _check_count("n_test", n_test)
-    if path := find_local(IMDB_NPZ):
-        with np.load(path, allow_pickle=False) as d:
-            train, test = (d["x_train"], d["y_train"]), (d["x_test"], d["y_test"])
-    else:
-        data = read_aclimdb_tar(locate(ACLIMDB_TAR, "IMDB"))
-        train, test = (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
-    (x_train, y_train), (x_test, y_test) = _split(train, test, n_train, n_test, seed)
-    # Fixed-width unicode takes ~1.4 GB per split; Python strings take ~35 MB.
-    return (x_train.astype(object), y_train), (x_test.astype(object), y_test)
+    data = _imdb_arrays(announce)
+    y_train, y_test = data["y_train"], data["y_test"]
+    # Subset the positions with the same rule as every loader, then decode only the chosen texts.
+    (i_train, y_train), (i_test, y_test) = _split((np.arange(len(y_train)), y_train),
+                                                  (np.arange(len(y_test)), y_test), n_train, n_test, seed)
+    return ((_decode_texts(data["train_text"], data["train_offsets"], i_train), y_train),
+            (_decode_texts(data["test_text"], data["test_offsets"], i_test), y_test))
 
 
 LOADERS = {"mnist": load_mnist, "fashion_mnist": load_fashion_mnist,

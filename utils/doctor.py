@@ -14,7 +14,6 @@ import importlib.metadata
 import math
 import os
 import platform
-import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -23,6 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ArgumentError, CourseError, main_with_one_line_errors
+from .runmode import accelerator_devices, course_mode, nvidia_driver_present, start_backend
+
+__all__ = ["REPO_ROOT", "TrainingStepReport", "accelerator_devices", "display_path", "display_paths_in", "main",
+           "nvidia_driver_present", "print_report", "report", "training_step_check"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GPU_INSTALL_HINT = "`make GPU=1 venv` installs TensorFlow's CUDA libraries; check the driver with `nvidia-smi`"
@@ -33,32 +36,6 @@ def _version(dist: str) -> str:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
         return "not installed"
-
-
-def accelerator_devices() -> list[str]:
-    """GPUs/TPUs the current Keras backend can use (empty on a CPU-only machine)."""
-    import keras
-
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return [d.name.replace("/physical_device:", "") for d in tf.config.list_physical_devices()
-                if d.device_type in ("GPU", "TPU")]
-    if backend == "jax":
-        import jax
-
-        return [str(d) for d in jax.devices() if d.platform != "cpu"]
-    if backend == "torch":
-        import torch
-
-        return [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-    return []
-
-
-def nvidia_driver_present() -> bool:
-    """An NVIDIA driver is installed on this machine (whether or not the backend can use the GPU)."""
-    return shutil.which("nvidia-smi") is not None or Path("/proc/driver/nvidia/version").exists()
 
 
 def display_path(path: str | os.PathLike, *, under_data_dir: bool = True) -> str:
@@ -93,7 +70,6 @@ def display_paths_in(text: str) -> str:
 def report() -> dict[str, str]:
     """Everything a learner (or someone helping them) needs to know about this environment."""
     from .datasets import cache_dir, dataset_status
-    from .runmode import course_mode, start_backend
 
     mode = course_mode()
     devices = start_backend()
@@ -108,6 +84,7 @@ def report() -> dict[str, str]:
         "python": f"{platform.python_version()} ({display_path(sys.executable)})",
         "platform": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores",
         "tensorflow": _version("tensorflow"),
+        "jax": _version("jax"),
         "keras": f"{keras.__version__} (Keras {'2, legacy tf_keras' if legacy else '3'})",
         "tf-keras (legacy, chapter 07 only)": _version("tf-keras"),
         "ai-edge-litert": _version("ai-edge-litert"),
@@ -171,8 +148,6 @@ def training_step_check(images, labels, *, steps: int = 5, devices: list[str] | 
     x = images.astype(np.float32) / (255.0 if images.dtype == np.uint8 else 1.0)
     x = x[..., None] if x.ndim == 3 else x
     import keras
-
-    from .runmode import start_backend
 
     if devices is None:
         devices = start_backend()
@@ -245,8 +220,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-train-step", action="store_true", help="skip the timed training step")
     args = parser.parse_args(argv)
     if args.require_gpu:
-        from .runmode import start_backend
-
         devices = start_backend()
         import keras
 

@@ -7,6 +7,7 @@ is wrong and how to fix it, not a traceback from deep inside Keras.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 
 class CourseError(Exception):
@@ -25,10 +26,26 @@ class ArgumentError(CourseError, ValueError):
     """A utils function was called with an argument it cannot use."""
 
 
+# Other exception types a module asked to show as one line (see show_as_one_line), with how to describe them.
+_DESCRIBERS: dict[type[BaseException], Callable[[BaseException], str | None]] = {}
+
+
+def _describe(value: BaseException) -> str | None:
+    if isinstance(value, CourseError):
+        return f"{type(value).__name__}: {value}"
+    for etype, describe in _DESCRIBERS.items():
+        if isinstance(value, etype):
+            return describe(value)
+    return None
+
+
 def _one_line(shell, etype, value, tb, tb_offset=None):
     # IPython ignores what this hook returns; _showtraceback is what publishes an "error" output (with ename and
     # evalue, as for any exception) whose traceback is this single line.
-    text = f"{etype.__name__}: {value}"
+    text = _describe(value)
+    if text is None:  # an exception of a registered type that its describer does not know: the usual traceback
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset, running_compiled_code=True)
+        return None
     try:
         shell._showtraceback(etype, value, [text])
     except AttributeError:  # a shell without the private hook: still say it in one line
@@ -49,8 +66,18 @@ def show_course_errors_as_one_line() -> bool:
     shell = get_ipython()
     if shell is None:
         return False
-    shell.set_custom_exc((CourseError,), _one_line)
+    shell.set_custom_exc((CourseError, *_DESCRIBERS), _one_line)
     return True
+
+
+def show_as_one_line(etype: type[BaseException], describe: Callable[[BaseException], str | None]) -> bool:
+    """Also display ``etype`` exceptions as the one line ``describe(exc)`` returns (``None``: the usual traceback).
+
+    For a library's exception whose message the course can explain, e.g. a TensorFlow op with no deterministic
+    kernel. The cell still fails. Returns True when a running IPython shell was found.
+    """
+    _DESCRIBERS[etype] = describe
+    return show_course_errors_as_one_line()
 
 
 def main_with_one_line_errors(main) -> None:

@@ -79,45 +79,60 @@ def plot_image_grid(images, labels=None, predictions=None, class_names: Sequence
     return fig
 
 
-def confusion_matrix(y_true, y_pred, n_classes: int | None = None) -> np.ndarray:
-    """Counts ``C[i, j]`` of examples of true class ``i`` predicted as ``j``."""
-    y_true, y_pred = np.ravel(y_true).astype(int), np.ravel(y_pred).astype(int)
+def _class_ids(y_true, y_pred, n_classes: int | None) -> tuple[np.ndarray, np.ndarray, int]:
+    y_true, y_pred = np.ravel(y_true), np.ravel(y_pred)
     if len(y_true) != len(y_pred):
         raise ArgumentError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}")
+    y_true, y_pred = y_true.astype(int), y_pred.astype(int)
     n_classes = n_classes or int(max(y_true.max(initial=0), y_pred.max(initial=0))) + 1
-    matrix = np.zeros((n_classes, n_classes), dtype=int)
-    np.add.at(matrix, (y_true, y_pred), 1)
-    return matrix
+    if min(y_true.min(initial=0), y_pred.min(initial=0)) < 0 or max(y_true.max(initial=0),
+                                                                    y_pred.max(initial=0)) >= n_classes:
+        raise ArgumentError(f"labels must be class ids in [0, {n_classes}): got values from "
+                            f"{min(y_true.min(initial=0), y_pred.min(initial=0))} to "
+                            f"{max(y_true.max(initial=0), y_pred.max(initial=0))}")
+    return y_true, y_pred, n_classes
+
+
+def confusion_matrix(y_true, y_pred, n_classes: int | None = None) -> np.ndarray:
+    """Counts ``C[i, j]`` of examples of true class ``i`` predicted as ``j`` (scikit-learn's ``confusion_matrix``).
+
+    Classes are the ids ``0 .. n_classes - 1`` (default: the largest id seen + 1), so a class that never occurs
+    still has its row and column.
+    """
+    from sklearn.metrics import confusion_matrix as sklearn_confusion_matrix
+
+    y_true, y_pred, n_classes = _class_ids(y_true, y_pred, n_classes)
+    return sklearn_confusion_matrix(y_true, y_pred, labels=np.arange(n_classes))
 
 
 def plot_confusion_matrix(y_true, y_pred, class_names: Sequence[str] | None = None, normalize: bool = False,
                           title: str = "Confusion matrix", errors_only: bool = False):
-    """A confusion matrix heat map with the count (or row share) written in each cell.
+    """A confusion matrix heat map with the count (or row share) written in each cell, drawn by scikit-learn's
+    ``ConfusionMatrixDisplay``.
 
     With ``errors_only=True`` the diagonal (the correct answers) is masked: it is left blank and the colour
     scale spans only the errors, which the diagonal's large counts would otherwise wash out.
     """
+    from sklearn.metrics import ConfusionMatrixDisplay
+
     n = len(class_names) if class_names is not None else None
     matrix = confusion_matrix(y_true, y_pred, n)
     shown = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1) if normalize else matrix
     diagonal = np.eye(len(matrix), dtype=bool)
     if errors_only:
-        shown = np.ma.masked_array(shown, mask=diagonal)
-    names = class_names if class_names is not None else [str(i) for i in range(len(matrix))]
+        shown = np.where(diagonal, 0, shown)  # text colours are chosen from the errors' range
+    names = list(class_names) if class_names is not None else [str(i) for i in range(len(matrix))]
     fig, ax = plt.subplots(figsize=(0.55 * len(names) + 2.5, 0.55 * len(names) + 2))
-    im = ax.imshow(shown, cmap="Reds" if errors_only else "Blues")
-    fig.colorbar(im, ax=ax, fraction=0.046)
-    ax.set(xticks=range(len(names)), yticks=range(len(names)), xticklabels=names, yticklabels=names,
-           xlabel="predicted", ylabel="true", title=title)
-    plt.setp(ax.get_xticklabels(), rotation=45, ha="right")
-    threshold = (shown.max() or 0) / 2
-    for i in range(len(names)):
-        for j in range(len(names)):
-            if errors_only and i == j:
-                text = ""
-            else:
-                text = f"{shown[i, j]:.2f}" if normalize else str(matrix[i, j])
-            ax.text(j, i, text, ha="center", va="center", fontsize=7,
-                    color="white" if not (errors_only and i == j) and shown[i, j] > threshold else "black")
+    display = ConfusionMatrixDisplay(shown, display_labels=names)
+    display.plot(ax=ax, cmap="Reds" if errors_only else "Blues", colorbar=False, xticks_rotation=45,
+                 values_format=".2f" if normalize else "d", text_kw={"fontsize": 7})
+    if errors_only:
+        display.im_.set_data(np.ma.masked_array(shown, mask=diagonal))  # blank diagonal cells
+        display.im_.autoscale()  # the colour scale spans the errors only
+        for i in range(len(names)):
+            display.text_[i, i].set_text("")
+    fig.colorbar(display.im_, ax=ax, fraction=0.046)
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+    plt.setp(ax.get_xticklabels(), ha="right")
     fig.tight_layout()
     return fig
