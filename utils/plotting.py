@@ -84,12 +84,11 @@ def _class_ids(y_true, y_pred, n_classes: int | None) -> tuple[np.ndarray, np.nd
     if len(y_true) != len(y_pred):
         raise ArgumentError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}")
     y_true, y_pred = y_true.astype(int), y_pred.astype(int)
-    n_classes = n_classes or int(max(y_true.max(initial=0), y_pred.max(initial=0))) + 1
-    if min(y_true.min(initial=0), y_pred.min(initial=0)) < 0 or max(y_true.max(initial=0),
-                                                                    y_pred.max(initial=0)) >= n_classes:
-        raise ArgumentError(f"labels must be class ids in [0, {n_classes}): got values from "
-                            f"{min(y_true.min(initial=0), y_pred.min(initial=0))} to "
-                            f"{max(y_true.max(initial=0), y_pred.max(initial=0))}")
+    both = np.concatenate([y_true, y_pred])
+    lowest, highest = int(both.min(initial=0)), int(both.max(initial=0))
+    n_classes = n_classes or highest + 1
+    if lowest < 0 or highest >= n_classes:
+        raise ArgumentError(f"labels must be class ids in [0, {n_classes}): got values from {lowest} to {highest}")
     return y_true, y_pred, n_classes
 
 
