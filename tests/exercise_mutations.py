@@ -17,8 +17,10 @@ exercise's check cell rejects it::
         assert_rejected(CHAPTER, WRONG, wrong)
 
 The chapter is executed in smoke mode once per ``(chapter, WRONG)`` for the whole pytest session: before each
-exercise's real solution cell, every wrong answer to that exercise is inserted as a solution cell followed by a
-copy of the exercise's check cell. The real solution runs after them, so the cells that follow see the right
+exercise's real solution cell, the learner's blank copy of the solution (``raise NotImplementedError()``, as the
+workbook has it) and every wrong answer to that exercise are inserted, each as a solution cell followed by a
+copy of the exercise's check cell. The blank's check must fail too (``check_blank_rejected``): that is what
+``tests/test_exercises.py`` asks of the learner's copy, proved in the same run instead of a second one. The real solution runs after them, so the cells that follow see the right
 answer again. A wrong answer must therefore not corrupt shared state (e.g. change a dataset array in place);
 if it does, the real solution's check fails in the mutated run and every test of that chapter says so.
 """
@@ -32,10 +34,11 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell
 
-from utils import exercises, notebooks
+from utils import exercises, notebooks, workbook
 
 CHAPTERS_DIR = Path(__file__).resolve().parent.parent / "chapters"
 _KEY = "wrong_answer_test"  # cell metadata key of the inserted cells (and of the real checks we watch)
+_BLANK = "learner-blank"  # the name of the inserted learner's blank solution
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class MutationRun:
     outcomes: dict[WrongAnswer, _Outcome]
     real_check_errors: dict[str, tuple[str, str]]  # grade_id of a solution whose real check failed -> error
     notebook: str
+    blanks: dict[str, _Outcome]  # grade_id -> outcome of the learner's blank solution and its check
 
 
 def _error(cell) -> tuple[str, str] | None:
@@ -99,9 +103,15 @@ def mutated_notebook(nb, wrongs: Sequence[WrongAnswer], where: str = "notebook")
     """A copy of ``nb`` with each wrong answer and a copy of its check inserted before the real solution."""
     nb = nbformat.from_dict(nb)
     by_gid = _check_wrongs(nb, wrongs, where)
+    learner = workbook.learner_notebook(nbformat.from_dict(nb))
     insert_before: dict[int, list] = {}
     for gid, (sol, chk) in by_gid.items():
         nb.cells[chk].metadata[_KEY] = {"role": "real-check", "grade_id": gid}
+        blank = {"grade_id": gid, "name": _BLANK}
+        insert_before.setdefault(sol, []).extend([
+            new_code_cell(learner.cells[sol].source, metadata={_KEY: {**blank, "role": "solution"}}),
+            new_code_cell(nb.cells[chk].source, metadata={_KEY: {**blank, "role": "check"}}),
+        ])
         for i, w in enumerate(w for w in wrongs if w.grade_id == gid):
             meta = {"grade_id": gid, "name": w.name}
             insert_before.setdefault(sol, []).extend([
@@ -136,7 +146,9 @@ def run_mutations(path: Path, wrongs: Sequence[WrongAnswer], timeout: int = 600)
             found.setdefault((meta["grade_id"], meta["name"]), {})[meta["role"]] = _error(cell)
     outcomes = {w: _Outcome(found[(w.grade_id, w.name)]["solution"], found[(w.grade_id, w.name)]["check"])
                 for w in wrongs}
-    return MutationRun(outcomes, real_errors, path.name)
+    blanks = {gid: _Outcome(roles["solution"], roles["check"]) for (gid, name), roles in found.items()
+              if name == _BLANK}
+    return MutationRun(outcomes, real_errors, path.name, blanks)
 
 
 _CACHE: dict[tuple[Path, tuple[WrongAnswer, ...]], MutationRun] = {}
@@ -167,6 +179,14 @@ def check_rejected(run: MutationRun, wrong: WrongAnswer) -> None:
     ename, evalue = outcome.check_error
     if ename != wrong.expect:
         raise AssertionError(f"{where}: the check raised {ename} ({evalue}), expected {wrong.expect}")
+
+
+def check_blank_rejected(run: MutationRun, grade_id: str) -> None:
+    """Raise AssertionError unless the check of exercise ``grade_id`` failed on the learner's blank solution."""
+    outcome = run.blanks[grade_id]
+    if outcome.check_error is None:
+        raise AssertionError(f"{run.notebook}: the check of {grade_id} passed on the learner's blank solution, "
+                             "so it checks nothing (is the answer computed in an earlier cell?)")
 
 
 def assert_rejected(chapter: str, wrongs: Sequence[WrongAnswer], wrong: WrongAnswer) -> None:

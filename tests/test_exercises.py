@@ -65,7 +65,7 @@ def test_chapter_exercises_are_well_formed(path):
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
-def test_learner_copy_has_no_solution_and_every_check_fails(path, tmp_path):
+def test_learner_copy_has_no_solution_and_every_check_fails(path):
     nb = nbformat.read(path, as_version=4)
     pairs = exercises.exercise_pairs(nb)
     student = workbook.learner_notebook(nb)
@@ -82,11 +82,10 @@ def test_learner_copy_has_no_solution_and_every_check_fails(path, tmp_path):
         assert not any(line in student.cells[sol].source for line in answer), f"solution left in cell {sol}"
     assert not any(student.cells[i].get("outputs") for pair in pairs for i in pair), "exercise output left"
 
-    executed = notebooks.execute(student, mode="smoke", cwd=path.parent, timeout=300, allow_errors=True)
-    for _, chk in pairs:
-        outputs = executed.cells[chk].get("outputs", [])
-        assert any(o.get("output_type") == "error" for o in outputs), (
-            f"{path.name}: check cell {chk} passed without a solution, so it checks nothing")
+    # The learner's blank solution is run, with its check, in the same smoke run as the wrong answers.
+    run = mutations.mutation_run(path, registered_wrong_answers().get(path.stem, []))
+    for sol, _ in pairs:
+        mutations.check_blank_rejected(run, exercises.nbgrader_meta(nb.cells[sol])["grade_id"])
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
@@ -139,7 +138,7 @@ def test_wrong_answer_framework_on_a_toy_notebook(tmp_path):
     nbformat.write(nb, path)
     wrongs = toy_wrongs()
     mutated = mutations.mutated_notebook(nb, wrongs)
-    assert len(mutated.cells) == len(nb.cells) + 2 * len(wrongs)
+    assert len(mutated.cells) == len(nb.cells) + 2 * (len(wrongs) + 1)  # + the learner's blank and its check
     run = mutations.mutation_run(path, wrongs)
     assert mutations.mutation_run(path, wrongs) is run  # executed once per session
     triple, crashes, right, type_error, wrong_expectation = wrongs
@@ -151,8 +150,11 @@ def test_wrong_answer_framework_on_a_toy_notebook(tmp_path):
             mutations.check_rejected(run, wrong)
     executed_errors = [c for c in notebooks.execute(mutated, mode="smoke", cwd=tmp_path, allow_errors=True).cells
                        if c.get("outputs") and any(o.output_type == "error" for o in c.outputs)]
-    # triple's check, the crash and its check, type-error's and wrong-expectation's checks; the real cells pass
-    assert len(executed_errors) == 5
+    mutations.check_blank_rejected(run, "ex")  # the blank's double() raises NotImplementedError in the check
+    assert run.blanks["ex"].check_error[0] == "NotImplementedError"
+    # the blank's check, triple's check, the crash and its check, type-error's and wrong-expectation's
+    # checks; the real cells pass
+    assert len(executed_errors) == 6
 
 
 def test_wrong_answers_must_name_an_existing_exercise():

@@ -85,3 +85,25 @@ def test_plot_confusion_matrix_labels_axes_and_classes():
     assert [t.get_text() for t in ax.get_xticklabels()] == ["cat", "dog", "cow"]
     assert [t.get_text() for t in ax.texts] == ["1", "0", "0", "0", "0", "1", "0", "1", "1"]
     assert len(fig.axes) == 2, "a colour bar"
+
+
+def test_image_rows_keep_one_grey_scale_and_label_each_row():
+    from utils.plotting import plot_image_rows
+
+    rows = np.zeros((3, 4, 28, 28, 1), dtype="float32")
+    rows[1] = 1.0
+    fig = plot_image_rows(rows, ["epoch 1", "epoch 2", "epoch 3"], ylabel="epoch")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["epoch 1", "epoch 2", "epoch 3"]
+    image = ax.get_images()[0]
+    assert image.get_clim() == (-1.0, 1.0) and image.get_array().shape == (3 * 30 - 2, 4 * 30 - 2)
+    assert image.get_array()[30:58, 0:28].min() == 1.0 and image.get_array()[0:28, 0:28].max() == 0.0
+
+
+def test_image_rows_reject_bad_shapes_and_labels():
+    from utils.plotting import plot_image_rows
+
+    with pytest.raises(ArgumentError, match="rows, columns, height, width"):
+        plot_image_rows(np.zeros((4, 28, 28)), ["a"] * 4)
+    with pytest.raises(ArgumentError, match="2 rows but 3 row labels"):
+        plot_image_rows(np.zeros((2, 3, 28, 28)), ["a", "b", "c"])

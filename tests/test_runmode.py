@@ -168,6 +168,9 @@ NOISE = [
     "E0000 00:00:1795442664.823264   23664 cuda_dnn.cc:8310] Unable to register cuDNN factory: Attempting to register",
     "E0000 00:00:1795443531.621121    1500 util.cc:131] oneDNN supports DT_BOOL only on platforms with AVX-512. "
     "Falling back to the default Eigen-based implementation if present.",
+    "E0000 00:00:1795450384.347817   25690 meta_optimizer.cc:967] remapper failed: INVALID_ARGUMENT: Mutation::Apply "
+    "error: fanout 'StatefulPartitionedCall/gradient_tape/discriminator_1/leaky_re_lu_3_1/LeakyRelu/LeakyReluGrad' "
+    "exist for missing node 'StatefulPartitionedCall/discriminator_1/conv2d_1_2/BiasAdd'.",
     "2024-03-01 10:00:00.123456: W tensorflow/core/framework/local_rendezvous.cc:404] Local rendezvous is aborting "
     "with status: OUT_OF_RANGE: End of sequence",
 ]
@@ -182,6 +185,8 @@ KEPT = [
     "E0000 00:00:1795442664.823264   23664 cuda_dnn.cc:522] Loaded runtime CuDNN library: 9.1.0 but source was "
     "compiled with: 9.3.0.",
     "F0000 00:00:1795442664.823264   23664 stream_executor.cc:1] Check failed: status.ok()",
+    "E0000 00:00:1795450384.347817   25690 meta_optimizer.cc:967] remapper failed: INVALID_ARGUMENT: some other "
+    "graph error",
     "Traceback (most recent call last):",
     "a line from some other library",
     "",

@@ -79,6 +79,43 @@ def plot_image_grid(images, labels=None, predictions=None, class_names: Sequence
     return fig
 
 
+def plot_image_rows(rows, row_labels: Sequence[str], title: str | None = None, ylabel: str | None = None,
+                    value_range: tuple[float, float] = (-1.0, 1.0)):
+    """One mosaic: each row of ``rows`` (shape ``(n_rows, n_cols, h, w[, 1])``) becomes a row of grayscale
+    images, labelled on the left with ``row_labels`` (e.g. the epoch that produced it).
+
+    All images share one grey scale, ``value_range`` (a generator with ``tanh`` output gives [-1, 1]), so that
+    rows can be compared: a per-image scale would make a faint blur look as crisp as a finished sample.
+    """
+    rows = np.asarray(rows, dtype="float32")
+    if rows.ndim == 5 and rows.shape[-1] == 1:
+        rows = rows[..., 0]
+    if rows.ndim != 4 or rows.shape[0] == 0 or rows.shape[1] == 0:
+        raise ArgumentError(f"plot_image_rows needs images shaped (rows, columns, height, width[, 1]), "
+                            f"got {rows.shape}")
+    if len(row_labels) != rows.shape[0]:
+        raise ArgumentError(f"plot_image_rows got {rows.shape[0]} rows but {len(row_labels)} row labels")
+    n_rows, n_cols, h, w = rows.shape
+    gap = 2  # pixels of background between images
+    mosaic = np.full((n_rows * (h + gap) - gap, n_cols * (w + gap) - gap), value_range[0], dtype="float32")
+    for r in range(n_rows):
+        for c in range(n_cols):
+            mosaic[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = rows[r, c]
+    fig, ax = plt.subplots(figsize=(0.55 * n_cols + 1.2, 0.55 * n_rows + 0.6))
+    ax.imshow(mosaic, cmap="gray", vmin=value_range[0], vmax=value_range[1])
+    ax.set_yticks([r * (h + gap) + h / 2 for r in range(n_rows)], [str(label) for label in row_labels])
+    ax.set_xticks([])
+    ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
 def _class_ids(y_true, y_pred, n_classes: int | None) -> tuple[np.ndarray, np.ndarray, int]:
     y_true, y_pred = np.ravel(y_true), np.ravel(y_pred)
     if len(y_true) != len(y_pred):

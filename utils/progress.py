@@ -113,11 +113,18 @@ class ProgressLine:
                    f"{note}")
 
 
-def keras_progress(label: str = "", every: int = 1):
-    """A ``keras.callbacks.Callback`` that drives a :class:`ProgressLine`; use it with ``verbose=0``."""
-    import keras
+def keras_progress(label: str = "", every: int = 1, *, callback_base=None):
+    """A ``keras.callbacks.Callback`` that drives a :class:`ProgressLine`; use it with ``verbose=0``.
 
-    class KerasProgress(keras.callbacks.Callback):
+    ``callback_base`` is the Callback class to derive from: Keras 3's by default. Legacy Keras's ``fit`` (tf_keras,
+    chapter 07) only accepts its own callbacks, so pass ``tf_keras.callbacks.Callback`` there.
+    """
+    if callback_base is None:
+        import keras
+
+        callback_base = keras.callbacks.Callback
+
+    class KerasProgress(callback_base):
         def on_train_begin(self, logs=None):
             self.line = ProgressLine(int(self.params.get("epochs") or 1), self.params.get("steps"), label, every)
 
