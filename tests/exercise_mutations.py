@@ -19,10 +19,11 @@ exercise's check cell rejects it::
 The chapter is executed in smoke mode once per ``(chapter, WRONG)`` for the whole pytest session: before each
 exercise's real solution cell, the learner's blank copy of the solution (``raise NotImplementedError()``, as the
 workbook has it) and every wrong answer to that exercise are inserted, each as a solution cell followed by a
-copy of the exercise's check cell. The blank's check must fail too (``check_blank_rejected``): that is what
-``tests/test_exercises.py`` asks of the learner's copy, proved in the same run instead of a second one. The real solution runs after them, so the cells that follow see the right
-answer again. A wrong answer must therefore not corrupt shared state (e.g. change a dataset array in place);
-if it does, the real solution's check fails in the mutated run and every test of that chapter says so.
+copy of the exercise's check cell. The blank's check must fail too (``check_blank_rejected``): that is
+what ``tests/test_exercises.py`` asks of the learner's copy, proved in the same run instead of a second one.
+The real solution runs after them, so the cells that follow see the right answer again. A wrong answer must
+therefore not corrupt shared state (e.g. change a dataset array in place); if it does, the real solution's
+check fails in the mutated run and every test of that chapter says so.
 """
 
 from __future__ import annotations

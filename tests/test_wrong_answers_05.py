@@ -52,7 +52,8 @@ WRONG = [
     # Exercise 1: Jensen-Shannon divergence
     wrong_answer("ex05-jsd-solution", "kl-instead-of-js", _JSD.format(body="    return kl(p, q + 1e-300)")),
     wrong_answer("ex05-jsd-solution", "halves-forgotten", _JSD.format(body="    return kl(p, m) + kl(q, m)")),
-    wrong_answer("ex05-jsd-solution", "log-base-2", _JSD.format(body="    return (0.5 * kl(p, m) + 0.5 * kl(q, m)) / np.log(2)")),
+    wrong_answer("ex05-jsd-solution", "log-base-2",
+                 _JSD.format(body="    return (0.5 * kl(p, m) + 0.5 * kl(q, m)) / np.log(2)")),
     wrong_answer("ex05-jsd-solution", "zero-terms-not-dropped", _JSD.format(body="""\
     with np.errstate(divide="ignore", invalid="ignore"):
         return float(0.5 * np.sum(p * np.log(p / m)) + 0.5 * np.sum(q * np.log(q / m)))""")),
