@@ -73,3 +73,21 @@ def test_chain_rule_only_names_a_missing_function():
     with pytest.raises(ArgumentError, match="forward_tanh"):
         with chain_rule_only({}, ["forward_tanh"]):
             pass
+
+
+def test_float64_precision_keeps_backend_ops_in_float64_on_every_backend():
+    """Under JAX, float64 inputs are computed in float32 unless x64 is on: a finite-difference check of a
+    keras.ops function would then fail by rounding alone (runs under both backends: make test, make test-jax)."""
+    import keras
+
+    z = np.random.default_rng(0).normal(size=(3, 5))
+
+    def log_sum_exp():
+        return float(keras.ops.logsumexp(keras.ops.convert_to_tensor(z)))
+
+    with utils.float64_precision():
+        assert keras.ops.convert_to_tensor(z).dtype == "float64"
+        numeric = utils.numerical_gradient(log_sum_exp, z)
+    softmax = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    assert utils.relative_error(numeric, softmax) < 1e-7
+    assert keras.ops.convert_to_tensor(np.zeros(2, "float32")).dtype == "float32"  # nothing leaks out of the block

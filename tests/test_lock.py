@@ -1,4 +1,5 @@
-"""The lock (requirements.txt) installs on every Python version that pyproject.toml's `requires-python` allows.
+"""The lock (requirements.txt, with the JAX add-on requirements-jax.txt) installs on every Python version that
+pyproject.toml's `requires-python` allows.
 
 pip's own resolver decides it, as `make venv` would install: binary wheels only, Linux x86-64 with glibc 2.28
 (what TensorFlow's manylinux_2_27 wheels need), against PyPI, nothing installed (`--dry-run`). Each allowed minor
@@ -21,6 +22,7 @@ from packaging.utils import canonicalize_name
 
 REPO = Path(__file__).resolve().parent.parent
 LOCK = REPO / "requirements.txt"
+JAX_LOCK = REPO / "requirements-jax.txt"  # the add-on pin set of `make test-jax`: it must resolve with the lock
 PLATFORMS = [f"manylinux_2_{minor}_x86_64" for minor in range(28, 16, -1)] + ["manylinux2014_x86_64"]
 
 pytestmark = pytest.mark.lock
@@ -36,9 +38,9 @@ def allowed_pythons() -> list[str]:
 
 def locked() -> dict[str, str]:
     pins = {}
-    for line in LOCK.read_text().splitlines():
+    for line in (LOCK.read_text() + "\n" + JAX_LOCK.read_text()).splitlines():
         line = line.split("#", 1)[0].strip()
-        if line:
+        if line and not line.startswith("-r"):
             name, version = line.split("==")
             pins[canonicalize_name(name)] = version.split(";")[0].strip()
     return pins
@@ -66,7 +68,7 @@ def resolutions(tmp_path_factory):
         command = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
                    "--disable-pip-version-check", "--only-binary=:all:", "--implementation", "cp",
                    "--python-version", version, *(f"--platform={p}" for p in PLATFORMS),
-                   "--report", str(report), "-r", str(LOCK)]
+                   "--report", str(report), "-r", str(LOCK), "-r", str(JAX_LOCK)]
         runs[version] = (subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
                          report)
     results = {}

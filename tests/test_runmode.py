@@ -173,6 +173,8 @@ NOISE = [
     "exist for missing node 'StatefulPartitionedCall/discriminator_1/conv2d_1_2/BiasAdd'.",
     "2024-03-01 10:00:00.123456: W tensorflow/core/framework/local_rendezvous.cc:404] Local rendezvous is aborting "
     "with status: OUT_OF_RANGE: End of sequence",
+    "W0000 00:00:1795450384.347817   25690 dataset.cc:4080] Input of GeneratorDatasetOp::Dataset will not be "
+    "optimized because the dataset does not implement the AsGraphDefInternal() method needed to apply optimizations.",
 ]
 NO_DRIVER = [
     ABSL + "cudart_stub.cc:31] Could not find cuda drivers on your machine, GPU will not be used.",

@@ -21,17 +21,17 @@ from .datasets import (
     load_mnist,
     stratified_subset,
 )
-from .errors import ArgumentError, CourseError, DatasetError, ModeError
-from .gradients import gradient_check, numerical_gradient, relative_error
+from .errors import ArgumentError, BackendError, CourseError, DatasetError, ModeError
+from .gradients import float64_precision, gradient_check, numerical_gradient, relative_error
 from .plotting import confusion_matrix, plot_confusion_matrix, plot_history, plot_image_grid
 from .progress import ProgressLine, keras_progress
-from .runmode import by_mode, course_mode, is_smoke, seed_everything, setup_notebook
+from .runmode import by_mode, check_backend, course_mode, is_smoke, seed_everything, setup_notebook
 
 __all__ = [
     "CIFAR10_CLASSES", "FASHION_MNIST_CLASSES", "IMDB_CLASSES", "MNIST_CLASSES",
-    "ArgumentError", "CourseError", "artifact_path", "artifacts_dir", "DatasetError", "ModeError", "ProgressLine",
-    "by_mode", "confusion_matrix", "course_mode", "gradient_check", "is_smoke", "keras_progress", "load_cifar10",
-    "load_fashion_mnist", "load_imdb_text", "load_mnist", "numerical_gradient", "plot_confusion_matrix",
-    "plot_history", "plot_image_grid", "relative_error", "seed_everything", "setup_notebook",
-    "stratified_subset",
+    "ArgumentError", "BackendError", "CourseError", "artifact_path", "artifacts_dir", "DatasetError", "ModeError",
+    "ProgressLine", "by_mode", "check_backend", "confusion_matrix", "course_mode", "float64_precision",
+    "gradient_check", "is_smoke", "keras_progress", "load_cifar10", "load_fashion_mnist", "load_imdb_text",
+    "load_mnist", "numerical_gradient", "plot_confusion_matrix", "plot_history", "plot_image_grid", "relative_error",
+    "seed_everything", "setup_notebook", "stratified_subset",
 ]

@@ -22,6 +22,10 @@ class DatasetError(CourseError):
     """A dataset is missing, corrupted, or cannot be downloaded."""
 
 
+class BackendError(CourseError):
+    """The chapter needs a Keras backend other than the active one (``KERAS_BACKEND``)."""
+
+
 class ArgumentError(CourseError, ValueError):
     """A utils function was called with an argument it cannot use."""
 

@@ -16,6 +16,25 @@ import numpy as np
 from .errors import ArgumentError
 
 
+@contextmanager
+def float64_precision():
+    """Inside this block, backend ops on float64 inputs compute in float64 on every Keras backend.
+
+    TensorFlow keeps float64 as given; JAX silently computes in float32 unless its x64 mode is on, which would make
+    a finite-difference check (:func:`numerical_gradient`) fail by rounding alone. Models are unaffected: their
+    weights keep Keras' float32 default.
+    """
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        with jax.enable_x64(True):
+            yield
+    else:
+        yield
+
+
 def numerical_gradient(f: Callable[[], float], param: np.ndarray, h: float = 1e-6) -> np.ndarray:
     """The central-difference gradient of ``f()`` with respect to ``param``, which is perturbed in place.
 

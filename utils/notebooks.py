@@ -8,13 +8,14 @@ state) is dropped so that a re-run changes only what the notebook really compute
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import time
 from pathlib import Path
 
 import nbformat
 
-from .errors import main_with_one_line_errors
+from .errors import ArgumentError, main_with_one_line_errors
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
@@ -51,6 +52,20 @@ def execute(nb, *, mode: str, cwd: Path, timeout: int = 900, allow_errors: bool 
     return nb
 
 
+def declared_backends(path: Path) -> tuple[str, ...]:
+    """The Keras backends a chapter declares in its ``utils.setup_notebook(..., backends=...)`` call (read, not run);
+    ``("tensorflow",)``, the default, when the call names none."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "setup_notebook" not in cell.source:
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "setup_notebook":
+                given = [k.value for k in node.keywords if k.arg == "backends"]
+                return tuple(ast.literal_eval(given[0])) if given else ("tensorflow",)
+    raise ArgumentError(f"{path} never calls utils.setup_notebook, so it declares no backends")
+
+
 def reproduce(paths: list[Path], mode: str = "full") -> None:
     """Execute each notebook in ``mode`` and write it back in place with its outputs."""
     for path in paths:
@@ -65,7 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m utils.notebooks", description="Re-run chapters, keep outputs.")
     parser.add_argument("paths", nargs="+", type=Path)
     parser.add_argument("--mode", default="full", choices=["full", "smoke"])
+    parser.add_argument("--list-supporting", metavar="BACKEND",
+                        help="run nothing: print those of the paths that declare this Keras backend")
     args = parser.parse_args(argv)
+    if args.list_supporting:
+        print(" ".join(str(p) for p in args.paths if args.list_supporting in declared_backends(p)))
+        return 0
     reproduce(args.paths, args.mode)
     return 0
 

@@ -23,10 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModeError, show_as_one_line, show_course_errors_as_one_line
+from .errors import ArgumentError, BackendError, ModeError, show_as_one_line, show_course_errors_as_one_line
 
 MODES = ("full", "smoke")
 DEFAULT_SEED = 42
+BACKENDS = ("tensorflow", "jax", "torch")
 
 # --------------------------------------------------------------------------- native stderr
 # TensorFlow's C++ start-up notes are written straight to file descriptor 2, before TF_CPP_MIN_LOG_LEVEL is read
@@ -50,6 +51,10 @@ _NOISE_MESSAGES = re.compile(  # warnings and errors TensorFlow logs on healthy 
     r"|oneDNN supports DT_\w+ only on platforms with"  # then falls back to Eigen: nothing to act on
     # Grappler's remapper pass trips over LeakyRelu's gradient; TensorFlow then runs the graph without that pass.
     r"|remapper failed: INVALID_ARGUMENT: Mutation::Apply error: fanout '[^']*LeakyReluGrad' exist for missing node"
+    # Once per process when a tf.distribute strategy feeds a dataset to its replicas: the per-device copy of the
+    # input pipeline skips tf.data's graph rewrites, nothing else.
+    r"|Input of GeneratorDatasetOp::Dataset will not be optimized because the dataset does not implement the "
+    r"AsGraphDefInternal\(\) method needed to apply optimizations\."
 )
 # "No CUDA driver" restated by TensorFlow: noise on a machine without an NVIDIA driver, the message that matters
 # on a machine with one.
@@ -340,14 +345,37 @@ def _versions() -> dict[str, str]:
     return versions
 
 
-def setup_notebook(seed: int = DEFAULT_SEED, *, deterministic_ops: bool = True) -> dict:
-    """The first call of every chapter: check the mode, seed everything, print the banner.
+def check_backend(backends, why: str = "") -> str:
+    """Raise a one-line :class:`BackendError` unless the active Keras backend is one of ``backends``.
 
+    ``why`` names what ties the chapter to those backends. Returns the active backend.
+    """
+    if isinstance(backends, str) or not backends or any(b not in BACKENDS for b in backends):
+        raise ArgumentError(f"backends={backends!r}: give a tuple of Keras backends from {BACKENDS}")
+    with filter_native_stderr():
+        import keras  # its choice (KERAS_BACKEND, else ~/.keras/keras.json) is final once imported
+
+    active = keras.backend.backend()
+    if active not in backends:
+        because = f" ({why})" if why else ""
+        raise BackendError(
+            f"this chapter runs on the Keras backend {' or '.join(backends)}{because}, not {active!r}: set "
+            f"KERAS_BACKEND={backends[0]} and restart the kernel")
+    return active
+
+
+def setup_notebook(seed: int = DEFAULT_SEED, *, backends=("tensorflow",), why: str = "",
+                   deterministic_ops: bool = True) -> dict:
+    """The first call of every chapter: check the mode and the backend, seed everything, print the banner.
+
+    ``backends`` is the chapter's declaration of the Keras backends it supports (``why`` says what needs them);
+    started on another one, the chapter stops here with one line saying what to set.
     Returns a dict with ``mode``, ``seed``, the versions and the devices, for later cells to use.
     """
     show_course_errors_as_one_line()  # first, so that even a mistyped COURSE_MODE shows as one line
     mode = course_mode()
     install_native_stderr_filter()  # for the whole session: TensorFlow logs noise on every fit, too
+    check_backend(backends, why)
     devices = start_backend()
     seed_everything(seed, deterministic_ops=deterministic_ops)
     info = {"mode": mode, "seed": seed, **_versions(), "devices": devices or ["CPU"]}
