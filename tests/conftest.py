@@ -32,3 +32,4 @@ def shared_data(monkeypatch):
         pytest.skip("the course's dataset copies are not available (set COURSE_DATA_DIR)")
     monkeypatch.setenv("COURSE_DATA_DIR", str(SHARED))
     return SHARED
+

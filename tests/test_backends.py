@@ -4,7 +4,10 @@ chapter table. Started on another backend, a chapter stops in its setup cell wit
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -78,8 +81,6 @@ def test_bad_backend_declarations_are_rejected(backends):
 
 def test_the_active_backend_is_the_one_the_tests_were_asked_for():
     """`make test` and `make test-jax` set KERAS_BACKEND; a run that silently fell back would prove nothing."""
-    import os
-
     import keras
 
     assert keras.backend.backend() == os.environ.get("KERAS_BACKEND", "tensorflow")
@@ -90,3 +91,16 @@ def test_make_lists_the_chapters_that_declare_a_backend(capsys):
     listed = capsys.readouterr().out.split()
     assert listed == [str(p) for p in CHAPTERS if "jax" in declared_backends(p)]
     assert "chapters/01_forward_backprop_math.ipynb" not in " ".join(listed)
+
+
+def test_a_backend_whose_package_is_missing_is_one_line():
+    """KERAS_BACKEND=jax without jax installed: Keras' own ModuleNotFoundError becomes one line saying what to do.
+    (A fresh process, with jax made unimportable, so the test means the same with or without jax installed.)"""
+    code = ("import sys; sys.modules['jax'] = None\nimport utils\n"
+            "try:\n    utils.check_backend(('tensorflow', 'jax'))\n"
+            "except utils.BackendError as exc:\n    print('BackendError:', exc)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            cwd=ROOT, env={**os.environ, "KERAS_BACKEND": "jax"})
+    assert result.stdout.strip() == (
+        "BackendError: KERAS_BACKEND='jax' needs the package 'jax', which is not installed: install it "
+        "(`make JAX=1 venv` for JAX) or set KERAS_BACKEND=tensorflow"), result.stdout + result.stderr

@@ -352,8 +352,13 @@ def check_backend(backends, why: str = "") -> str:
     """
     if isinstance(backends, str) or not backends or any(b not in BACKENDS for b in backends):
         raise ArgumentError(f"backends={backends!r}: give a tuple of Keras backends from {BACKENDS}")
-    with filter_native_stderr():
-        import keras  # its choice (KERAS_BACKEND, else ~/.keras/keras.json) is final once imported
+    try:
+        with filter_native_stderr():
+            import keras  # its choice (KERAS_BACKEND, else ~/.keras/keras.json) is final once imported
+    except ModuleNotFoundError as exc:  # the backend's own package, e.g. KERAS_BACKEND=jax without jax
+        raise BackendError(
+            f"KERAS_BACKEND={os.environ.get('KERAS_BACKEND', '')!r} needs the package {exc.name!r}, which is not "
+            f"installed: install it (`make JAX=1 venv` for JAX) or set KERAS_BACKEND={backends[0]}") from None
 
     active = keras.backend.backend()
     if active not in backends:
