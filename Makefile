@@ -24,8 +24,6 @@ STAMP := $(VENV)/.installed-$(if $(GPU),gpu,cpu)
 JAX_REQUIREMENTS := $(if $(GPU),requirements-jax-gpu.txt,requirements-jax.txt)
 JAX_STAMP := $(VENV)/.installed-jax-$(if $(GPU),gpu,cpu)
 BIN := $(abspath $(VENV))/bin
-# Extra pip flags for the installs; CI passes --no-compile (Python compiles what it imports, not all of TensorFlow).
-PIP_FLAGS ?=
 CHAPTERS := $(sort $(wildcard chapters/[0-9][0-9]_*.ipynb))
 PYTEST_NB := --nbval-lax --nbval-current-env --nbval-cell-timeout=300
 # The course site has its own small environment (Jupyter Book, Playwright; no TensorFlow).
@@ -52,13 +50,13 @@ help:
 $(STAMP): requirements.txt $(REQUIREMENTS) pyproject.toml
 	@test -x $(VENV)/bin/python || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
 	$(VENV)/bin/python -m pip install --quiet --upgrade "pip==26.3" "setuptools==80.9.0"  # >= 77: SPDX license
-	$(VENV)/bin/python -m pip install --quiet $(PIP_FLAGS) -r $(REQUIREMENTS)
+	$(VENV)/bin/python -m pip install --quiet -r $(REQUIREMENTS)
 	$(VENV)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
 $(JAX_STAMP): requirements-jax.txt $(JAX_REQUIREMENTS) $(STAMP)
-	$(VENV)/bin/python -m pip install --quiet $(PIP_FLAGS) -r $(JAX_REQUIREMENTS)
+	$(VENV)/bin/python -m pip install --quiet -r $(JAX_REQUIREMENTS)
 	@touch $@
 
 venv: $(STAMP) $(if $(JAX),$(JAX_STAMP))
@@ -120,7 +118,7 @@ reproduce: $(STAMP)
 $(SITE_STAMP): requirements-site.txt
 	@test -x $(SITE_VENV)/bin/python || { echo "creating $(SITE_VENV) with $(PYTHON)"; $(PYTHON) -m venv $(SITE_VENV); }
 	$(SITE_VENV)/bin/python -m pip install --quiet --upgrade "pip==26.3"
-	$(SITE_VENV)/bin/python -m pip install --quiet $(PIP_FLAGS) -r requirements-site.txt
+	$(SITE_VENV)/bin/python -m pip install --quiet -r requirements-site.txt
 	@touch $@
 
 site: $(SITE_STAMP)
