@@ -75,11 +75,13 @@ workbook: $(STAMP)
 course: $(STAMP)
 	python -m utils.course chapters course
 
-# Unit and wrong-answer tests on TEST_WORKERS processes (pytest-xdist); then the notebooks one at a time, so that
-# each one's smoke time (budget 60 s, conftest.py) is measured on an otherwise idle machine. Both always run.
+# Unit and wrong-answer tests on TEST_WORKERS processes (pytest-xdist), a whole test file per worker: a chapter's
+# wrong-answer file shares one smoke run of the chapter (tests/exercise_mutations.py), the nbgrader file one course.
+# Then the notebooks one at a time, so that each one's smoke time (budget 60 s, conftest.py) is measured on an
+# otherwise idle machine. Both always run.
 TEST_WORKERS ?= 2
 test: $(STAMP)
-	COURSE_MODE=smoke python -m pytest tests -n $(TEST_WORKERS) || failed=1; \
+	COURSE_MODE=smoke python -m pytest tests -n $(TEST_WORKERS) --dist loadfile || failed=1; \
 	COURSE_MODE=smoke python -m pytest $(CHAPTERS) $(PYTEST_NB) || failed=1; \
 	exit $${failed:-0}
 

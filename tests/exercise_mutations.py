@@ -16,11 +16,15 @@ exercise's check cell rejects it::
     def test_wrong_answer(wrong):
         assert_rejected(CHAPTER, WRONG, wrong)
 
+    def test_learners_blank_fails_every_check():
+        assert_blanks_rejected(CHAPTER, WRONG)
+
 The chapter is executed in smoke mode once per ``(chapter, WRONG)`` for the whole pytest session: before each
 exercise's real solution cell, the learner's blank copy of the solution (``raise NotImplementedError()``, as the
 workbook has it) and every wrong answer to that exercise are inserted, each as a solution cell followed by a
-copy of the exercise's check cell. The blank's check must fail too (``check_blank_rejected``): that is
-what ``tests/test_exercises.py`` asks of the learner's copy, proved in the same run instead of a second one.
+copy of the exercise's check cell. The blank's check must fail too (``assert_blanks_rejected``): the learner's
+copy is proved to check something in the same run instead of a second one. All of a chapter's tests live in its
+one module, so that ``pytest -n N --dist loadfile`` (``make test``) runs the chapter on one worker, once.
 The real solution runs after them, so the cells that follow see the right answer again. A wrong answer must
 therefore not corrupt shared state (e.g. change a dataset array in place); if it does, the real solution's
 check fails in the mutated run and every test of that chapter says so.
@@ -190,11 +194,23 @@ def check_blank_rejected(run: MutationRun, grade_id: str) -> None:
                              "so it checks nothing (is the answer computed in an earlier cell?)")
 
 
+def _chapter_path(chapter: str) -> Path:
+    path = CHAPTERS_DIR / f"{chapter}.ipynb"
+    if not path.is_file():
+        raise ValueError(f"no chapter notebook {path.name} in {CHAPTERS_DIR}")
+    return path
+
+
 def assert_rejected(chapter: str, wrongs: Sequence[WrongAnswer], wrong: WrongAnswer) -> None:
     """Assert that chapter ``chapter``'s check rejects ``wrong`` (one of ``wrongs``, all run together)."""
     if wrong not in wrongs:
         raise ValueError(f"wrong answer {wrong.label!r} is not in the list passed as wrongs")
-    path = CHAPTERS_DIR / f"{chapter}.ipynb"
-    if not path.is_file():
-        raise ValueError(f"no chapter notebook {path.name} in {CHAPTERS_DIR}")
-    check_rejected(mutation_run(path, wrongs), wrong)
+    check_rejected(mutation_run(_chapter_path(chapter), wrongs), wrong)
+
+
+def assert_blanks_rejected(chapter: str, wrongs: Sequence[WrongAnswer]) -> None:
+    """Assert that every exercise check of ``chapter`` fails on the learner's blank solution (the run of ``wrongs``)."""
+    path = _chapter_path(chapter)
+    run, nb = mutation_run(path, wrongs), nbformat.read(path, as_version=4)
+    for sol, _ in exercises.exercise_pairs(nb):
+        check_blank_rejected(run, exercises.nbgrader_meta(nb.cells[sol])["grade_id"])

@@ -275,19 +275,22 @@ for index in range(2):
 print(" ".join(map(str, group.pids())), flush=True)
 if sys.argv[2] == "hang":
     time.sleep(120)
+else:
+    sys.stdin.readline()  # the test has seen the workers alive; now end the script
 """
 
 
 def _start_parent(tmp_path, mode):
     parent = subprocess.Popen([sys.executable, "-c", PARENT, str(tmp_path / "worker"), mode], cwd=REPO,
-                              stdout=subprocess.PIPE, text=True)
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     pids = [int(p) for p in parent.stdout.readline().split()]
     assert len(pids) == 2 and all(alive(p) for p in pids)
     return parent, pids
 
 
 def test_workers_are_stopped_when_their_parent_exits_without_stopping_them(tmp_path):
-    parent, pids = _start_parent(tmp_path, "exit")  # the script ends: only atexit can stop the workers
+    parent, pids = _start_parent(tmp_path, "exit")
+    parent.stdin.close()  # the script ends: only atexit can stop the workers
     assert parent.wait(timeout=30) == 0
     assert wait_until_dead(pids) == []
     assert (tmp_path / "worker.terminated").exists(), "atexit should have sent SIGTERM"

@@ -81,11 +81,8 @@ def test_learner_copy_has_no_solution_and_every_check_fails(path):
         assert answer, f"solution cell {sol} is empty"
         assert not any(line in student.cells[sol].source for line in answer), f"solution left in cell {sol}"
     assert not any(student.cells[i].get("outputs") for pair in pairs for i in pair), "exercise output left"
-
-    # The learner's blank solution is run, with its check, in the same smoke run as the wrong answers.
-    run = mutations.mutation_run(path, registered_wrong_answers().get(path.stem, []))
-    for sol, _ in pairs:
-        mutations.check_blank_rejected(run, exercises.nbgrader_meta(nb.cells[sol])["grade_id"])
+    # That every check FAILS on the learner's blank is proved in the chapter's wrong-answer run, by the
+    # test_learners_blank_fails_every_check of tests/test_wrong_answers_NN.py (checked below to exist).
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
@@ -99,11 +96,14 @@ def test_committed_solution_passes_every_check(path):
 
 
 def registered_wrong_answers() -> dict[str, list[mutations.WrongAnswer]]:
-    """chapter stem -> the WRONG list of every tests/test_wrong_answers_*.py module naming that CHAPTER."""
+    """chapter stem -> the WRONG list of the tests/test_wrong_answers_*.py module naming that CHAPTER (one each)."""
     registered: dict[str, list[mutations.WrongAnswer]] = {}
     for module_path in sorted(TESTS.glob("test_wrong_answers_*.py")):
         module = importlib.import_module(module_path.stem)
-        registered.setdefault(module.CHAPTER, []).extend(module.WRONG)
+        assert module.CHAPTER not in registered, f"{module_path.name}: a second module for {module.CHAPTER}"
+        assert callable(getattr(module, "test_learners_blank_fails_every_check", None)), (
+            f"{module_path.name} must define test_learners_blank_fails_every_check (assert_blanks_rejected)")
+        registered[module.CHAPTER] = list(module.WRONG)
     return registered
 
 

@@ -1,7 +1,7 @@
 """Chapter 00's exercise checks reject plausible wrong answers (checklist item 6)."""
 
 import pytest
-from exercise_mutations import assert_rejected, wrong_answer
+from exercise_mutations import assert_blanks_rejected, assert_rejected, wrong_answer
 
 CHAPTER = "00_getting_started"
 
@@ -71,3 +71,7 @@ def train_softmax_regression(images, labels, epochs):
 @pytest.mark.parametrize("wrong", WRONG, ids=lambda w: f"{w.grade_id}:{w.name}")
 def test_wrong_answer(wrong):
     assert_rejected(CHAPTER, WRONG, wrong)
+
+
+def test_learners_blank_fails_every_check():
+    assert_blanks_rejected(CHAPTER, WRONG)

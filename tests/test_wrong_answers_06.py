@@ -1,7 +1,7 @@
 """Chapter 06's exercise checks reject plausible wrong answers (checklist item 6)."""
 
 import pytest
-from exercise_mutations import assert_rejected, wrong_answer
+from exercise_mutations import assert_blanks_rejected, assert_rejected, wrong_answer
 
 CHAPTER = "06_knowledge_distillation"
 
@@ -93,3 +93,7 @@ mlp_student.fit(x_sweep, y_sweep, batch_size=BATCH, epochs=SWEEP_EPOCHS, verbose
 @pytest.mark.parametrize("wrong", WRONG, ids=lambda w: f"{w.grade_id}:{w.name}")
 def test_wrong_answer(wrong):
     assert_rejected(CHAPTER, WRONG, wrong)
+
+
+def test_learners_blank_fails_every_check():
+    assert_blanks_rejected(CHAPTER, WRONG)

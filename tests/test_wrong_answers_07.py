@@ -1,7 +1,7 @@
 """Chapter 07's exercise checks reject plausible wrong answers (checklist item 6)."""
 
 import pytest
-from exercise_mutations import assert_rejected, wrong_answer
+from exercise_mutations import assert_blanks_rejected, assert_rejected, wrong_answer
 
 CHAPTER = "07_quantization_aware_training"
 
@@ -95,3 +95,7 @@ print([type(layer).__name__ for layer in model_2_4.layers])"""),
 @pytest.mark.parametrize("wrong", WRONG, ids=lambda w: f"{w.grade_id}:{w.name}")
 def test_wrong_answer(wrong):
     assert_rejected(CHAPTER, WRONG, wrong)
+
+
+def test_learners_blank_fails_every_check():
+    assert_blanks_rejected(CHAPTER, WRONG)
